@@ -1,0 +1,137 @@
+export type JsonPrimitive = string | number | boolean | null;
+/** Plain JSON: what every store can keep and give back unchanged. */
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** How a run ended. Only `completed` runs enter the default history window. */
+export type RunStatus = 'completed' | 'failed' | 'interrupted';
+export const RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'interrupted'];
+
+/** A duration in milliseconds, or a string such as `30s`, `30m`, `24h`, `7d`. */
+export type Duration = number | string;
+
+/**
+ * Addresses one session. `agentId` scopes it (two agents' sessions named "test" never meet);
+ * `userId`, when given, must match the session's owner or the session behaves as absent.
+ */
+export interface SessionRef {
+  agentId: string;
+  sessionId: string;
+  userId?: string | undefined;
+}
+
+/** A session's header record. Times are epoch milliseconds. */
+export interface SessionHeader {
+  agentId: string;
+  sessionId: string;
+  /** The owner, or null for a session that belongs to no user. */
+  userId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  /** When the session expires, or null when it never does. */
+  expiresAt: number | null;
+  /** The session's time to live, refreshed on write; null for none. */
+  ttlMs: number | null;
+  metadata: JsonObject;
+  state: JsonObject;
+  summary: string | null;
+  /** Bumped by every write; `updateSession` must name the current one. */
+  version: number;
+  /** The sequence number of the newest run, 0 before the first. */
+  lastSeq: number;
+}
+
+/** One turn: the input and everything generated for it, in the framework's own item format. */
+export interface Run {
+  runId: string;
+  /** Per-session, gapless, strictly increasing from 1. The only order runs have. */
+  seq: number;
+  createdAt: number;
+  status: RunStatus;
+  /** The item codec's format tag, e.g. `openai-agents` or `langchain`. */
+  format: string;
+  items: JsonValue[];
+  usage: JsonObject | null;
+  metadata: JsonObject | null;
+}
+
+export interface AppendRunInput extends SessionRef {
+  /** Idempotency key within the session; generated when absent. A retry with the same id returns the stored run. */
+  runId?: string | undefined;
+  /** Default `completed`. */
+  status?: RunStatus | undefined;
+  format: string;
+  items: JsonValue[];
+  usage?: JsonObject | null | undefined;
+  metadata?: JsonObject | null | undefined;
+  /** Sets the session's TTL (null: never expires). Absent: keep the session's, or the store default for a new one. */
+  ttl?: Duration | null | undefined;
+  /** Metadata for a session this append creates; ignored for an existing one. */
+  sessionMetadata?: JsonObject | undefined;
+}
+
+export interface AppendRunResult {
+  run: Run;
+  /** False when the run id was already stored and the stored run is returned. */
+  created: boolean;
+  session: SessionHeader;
+}
+
+export interface ListRunsInput extends SessionRef {
+  /** How many runs at most (1 to 1000). */
+  limit: number;
+  /** Only runs with a smaller sequence number: page backwards from here. */
+  beforeSeq?: number | undefined;
+}
+
+export interface CreateSessionInput extends SessionRef {
+  metadata?: JsonObject | undefined;
+  state?: JsonObject | undefined;
+  ttl?: Duration | null | undefined;
+}
+
+export interface UpdateSessionInput extends SessionRef {
+  /** The version read; a stale one fails with `conflict`. */
+  expectedVersion: number;
+  metadata?: JsonObject | undefined;
+  state?: JsonObject | undefined;
+  summary?: string | null | undefined;
+}
+
+export interface ListSessionsInput {
+  agentId: string;
+  /** Only this user's sessions. */
+  userId?: string | undefined;
+  /** Page size, 1 to 1000, default 20. */
+  limit?: number | undefined;
+  /** From the previous page's `nextCursor`. */
+  cursor?: string | null | undefined;
+  /** Only sessions updated at or after this time (epoch ms). */
+  updatedAfter?: number | undefined;
+  /** Only sessions updated before this time (epoch ms). */
+  updatedBefore?: number | undefined;
+}
+
+export interface SessionPage {
+  /** Newest first, by updatedAt then sessionId. */
+  sessions: SessionHeader[];
+  nextCursor: string | null;
+}
+
+export interface PruneInput {
+  /** Only this agent's sessions; all agents when absent. */
+  agentId?: string | undefined;
+  /** Also remove runs created longer ago than this. */
+  runsOlderThan?: Duration | undefined;
+}
+
+export interface PruneResult {
+  sessions: number;
+  runs: number;
+}
+
+export interface PoppedItem {
+  item: JsonValue;
+  runId: string;
+  seq: number;
+}
