@@ -1,7 +1,7 @@
 // Makes sure the database servers the tests start are on this machine: PostgreSQL and Redis
 // from Debian's packages, and FerretDB (a MongoDB wire-protocol server) built with Go.
 // Each is skipped when its URL is given in the environment.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { has, log, run } from './lib.mjs';
@@ -20,22 +20,40 @@ export function postgresBinDir() {
 
 function ferretdbPath() {
   const local = join(TOOLS_DIR, 'ferretdb');
-  if (existsSync(local)) return local;
+  // `--version` also catches a binary built without version.txt, which panics on start.
+  if (existsSync(local) && has(local, ['--version'])) return local;
   return has('ferretdb', ['--version']) ? 'ferretdb' : null;
 }
 
 // `go install …@v1.24.2` asks the module proxy for FerretDB's version list, which it refuses
-// (403); a throwaway module that requires the exact version builds the same binary.
+// (403); a throwaway module that requires the exact version builds the same binary. The module
+// zip lacks build/version/version.txt (it is generated in FerretDB's own builds), without which
+// the binary panics on start, so the build uses a copy of the module with that file written.
 function buildFerretdb() {
   const dir = join(TOOLS_DIR, '..', 'ferretdb-build');
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  const env = { GOFLAGS: '-mod=mod' };
   writeFileSync(join(dir, 'go.mod'), `module ferretdbbuild\n\ngo 1.22\n\nrequire github.com/FerretDB/FerretDB ${FERRETDB_VERSION}\n`);
   writeFileSync(join(dir, 'tools.go'), '//go:build tools\n\npackage tools\n\nimport _ "github.com/FerretDB/FerretDB/cmd/ferretdb"\n');
   log(`building FerretDB ${FERRETDB_VERSION} with Go (about a minute, once)`);
-  run('go', ['build', '-o', join(TOOLS_DIR, 'ferretdb'), 'github.com/FerretDB/FerretDB/cmd/ferretdb'], {
-    cwd: dir,
-    env: { GOFLAGS: '-mod=mod' },
-  });
+  const dl = run('go', ['mod', 'download', '-json', `github.com/FerretDB/FerretDB@${FERRETDB_VERSION}`], { cwd: dir, env, quiet: true });
+  const src = join(dir, 'ferretdb-src');
+  cpSync(JSON.parse(dl.stdout).Dir, src, { recursive: true });
+  chmodRecursive(src);
+  writeFileSync(join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+  writeFileSync(join(dir, 'go.mod'), `module ferretdbbuild\n\ngo 1.22\n\nrequire github.com/FerretDB/FerretDB ${FERRETDB_VERSION}\n\nreplace github.com/FerretDB/FerretDB => ./ferretdb-src\n`);
+  run('go', ['build', '-o', join(TOOLS_DIR, 'ferretdb'), 'github.com/FerretDB/FerretDB/cmd/ferretdb'], { cwd: dir, env });
+}
+
+// The module cache is read-only; the copy must be writable to add version.txt and to be removed.
+function chmodRecursive(path) {
+  chmodSync(path, 0o755);
+  for (const e of readdirSync(path, { withFileTypes: true })) {
+    const p = join(path, e.name);
+    if (e.isDirectory()) chmodRecursive(p);
+    else chmodSync(p, 0o644);
+  }
 }
 
 export function ensureServices() {
