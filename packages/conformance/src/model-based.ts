@@ -21,7 +21,7 @@ interface Real {
   agentId: string;
 }
 
-const SESSIONS = ['s0', 's1', 's2'];
+const SESSIONS = ['s0', 's1'];
 const USERS = [null, 'u1', 'u2'] as const;
 type User = (typeof USERS)[number];
 
@@ -160,9 +160,10 @@ export function modelBasedTests(options: ConformanceOptions): void {
   part(options, 'model-based', ({ it, store, options: o }) => {
     it('random operation sequences match a reference model', async () => {
       const s = fc.constantFrom(...SESSIONS);
-      const u = fc.constantFrom(...USERS);
+      // Mostly calls that name no user or the same user, so sessions are reached, sometimes another.
+      const u = fc.constantFrom<User>(null, null, 'u1', 'u1', 'u2');
       const commands = [
-        fc.tuple(s, u, fc.constantFrom('r0', 'r1', 'r2', 'r3', 'r4', 'r5'), fc.array(fc.string({ maxLength: 4 }), { minLength: 1, maxLength: 3 }))
+        fc.tuple(s, u, fc.constantFrom('r0', 'r1', 'r2', 'r3'), fc.array(fc.string({ maxLength: 4 }), { minLength: 1, maxLength: 3 }))
           .map(([a, b, c, d]) => new Append(a, b, c, d)),
         fc.tuple(s, u, fc.integer({ min: 1, max: 5 }), fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }))
           .map(([a, b, c, d]) => new ListRuns(a, b, c, d)),
@@ -172,7 +173,7 @@ export function modelBasedTests(options: ConformanceOptions): void {
         fc.tuple(s, u).map(([a, b]) => new Get(a, b)),
       ];
       await fc.assert(
-        fc.asyncProperty(fc.commands(commands, { maxCommands: 40 }), async (cmds) => {
+        fc.asyncProperty(fc.commands(commands, { maxCommands: 60, size: 'large' }), async (cmds) => {
           const real: Real = { store: store(), agentId: rid('model') };
           await fc.asyncModelRun(() => ({ model: new Map(), real }), cmds);
         }),

@@ -12,10 +12,10 @@ export function repairItems<Item>(items: readonly Item[], codec: ItemCodec<Item>
   const infos = items.map((item) => codec.inspect(item));
   const keep = new Array<boolean>(items.length).fill(true);
 
-  // Results that come after their call: a call is answered only by a later result.
+  // A call is answered only by a result after it: the last result for each id is the one to test.
   const answeredAfter = new Map<string, number>();
   infos.forEach((info, i) => {
-    if (info.resultFor !== undefined && !answeredAfter.has(info.resultFor)) answeredAfter.set(info.resultFor, i);
+    if (info.resultFor !== undefined) answeredAfter.set(info.resultFor, i);
   });
   const callIndex = new Map<string, number>();
   infos.forEach((info, i) => {
