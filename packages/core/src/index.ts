@@ -54,3 +54,10 @@ export {
   type WrapOptionsFor,
   type WrappedFor,
 } from './entry.js';
+export {
+  createStore,
+  redactUrl,
+  STORE_SCHEMES,
+  type CreateStoreOptions,
+  type StorePackage,
+} from './create-store.js';

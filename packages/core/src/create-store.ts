@@ -1,0 +1,74 @@
+import { AgentSessionsError, invalidInput } from './errors.js';
+import { MemoryStore } from './memory-store.js';
+import type { SessionStore, StoreOptions } from './store.js';
+
+/** Options for `createStore`: the common store options plus any the chosen store takes. */
+export interface CreateStoreOptions extends StoreOptions {
+  [option: string]: unknown;
+}
+
+/** Which package serves a URL scheme, and the driver it needs beside it. */
+export const STORE_SCHEMES: Readonly<Record<string, { package: string; driver: string } | null>> = {
+  memory: null,
+  postgres: { package: '@agent-sessions/postgres', driver: 'pg' },
+  postgresql: { package: '@agent-sessions/postgres', driver: 'pg' },
+  pglite: { package: '@agent-sessions/postgres', driver: '@electric-sql/pglite' },
+  redis: { package: '@agent-sessions/redis', driver: 'ioredis' },
+  rediss: { package: '@agent-sessions/redis', driver: 'ioredis' },
+  mongodb: { package: '@agent-sessions/mongodb', driver: 'mongodb' },
+  'mongodb+srv': { package: '@agent-sessions/mongodb', driver: 'mongodb' },
+};
+
+/** What a store package exports for `createStore`. */
+export interface StorePackage {
+  createStoreFromUrl(url: string, options?: CreateStoreOptions): SessionStore | Promise<SessionStore>;
+}
+
+/** A URL with any password replaced, safe for error messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:/?#@]*:)[^@/?#]*@/, '$1***@');
+}
+
+// A variable specifier keeps bundlers from pulling in every store: each loads only when asked for.
+const load = (specifier: string): Promise<unknown> => import(specifier);
+
+/**
+ * A store chosen by URL, so the backend can differ per environment:
+ * `memory://`, `postgres://` or `postgresql://`, `pglite://<dir>` (empty dir: in memory),
+ * `redis://` or `rediss://`, `mongodb://` or `mongodb+srv://`.
+ * The store package for a scheme is loaded on demand; a missing one gets an error naming what
+ * to install.
+ */
+export async function createStore(url: string, options: CreateStoreOptions = {}): Promise<SessionStore> {
+  if (typeof url !== 'string') throw invalidInput('createStore needs a URL string such as postgres://… or memory://');
+  const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
+  const scheme = m?.[1]?.toLowerCase();
+  if (!scheme || !(scheme in STORE_SCHEMES)) {
+    throw invalidInput(
+      `createStore cannot tell the store from '${redactUrl(url)}': use one of ${Object.keys(STORE_SCHEMES)
+        .map((s) => `${s}://`)
+        .join(', ')}`,
+    );
+  }
+  const target = STORE_SCHEMES[scheme];
+  if (!target) return new MemoryStore(options);
+  let mod: unknown;
+  try {
+    mod = await load(target.package);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new AgentSessionsError(
+        'not_implemented',
+        `${scheme}:// URLs need ${target.package}: npm install ${target.package} ${target.driver}`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  const pkg = mod as Partial<StorePackage>;
+  if (typeof pkg.createStoreFromUrl !== 'function') {
+    throw new AgentSessionsError('internal', `${target.package} does not export createStoreFromUrl: update it to match @agent-sessions/core`);
+  }
+  return pkg.createStoreFromUrl(url, options);
+}
