@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { AgentSessionsError, invalidInput } from './errors.js';
 import { MemoryStore } from './memory-store.js';
 import type { SessionStore, StoreOptions } from './store.js';
@@ -29,8 +33,37 @@ export function redactUrl(url: string): string {
   return url.replace(/(\/\/[^:/?#@]*:)[^@/?#]*@/, '$1***@');
 }
 
-// A variable specifier keeps bundlers from pulling in every store: each loads only when asked for.
-const load = (specifier: string): Promise<unknown> => import(specifier);
+function isNotFound(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}
+
+/**
+ * Loads a store package. A variable specifier keeps bundlers from pulling in every store: each
+ * loads only when asked for. Under strict layouts (pnpm) core itself cannot see a store package
+ * the application installed, so the second try resolves it from the application's directory.
+ */
+async function load(specifier: string): Promise<unknown> {
+  try {
+    return await import(specifier);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    const req = createRequire(join(process.cwd(), 'package.json'));
+    let manifest: string;
+    try {
+      manifest = req.resolve(`${specifier}/package.json`);
+    } catch {
+      throw err;
+    }
+    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      exports?: { '.'?: { import?: { default?: string } } };
+      module?: string;
+      main?: string;
+    };
+    const entry = pkg.exports?.['.']?.import?.default ?? pkg.module ?? pkg.main ?? 'index.js';
+    return import(pathToFileURL(join(dirname(manifest), entry)).href);
+  }
+}
 
 /**
  * A store chosen by URL, so the backend can differ per environment:
@@ -56,8 +89,7 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
   try {
     mod = await load(target.package);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    if (isNotFound(err)) {
       throw new AgentSessionsError(
         'not_implemented',
         `${scheme}:// URLs need ${target.package}: npm install ${target.package} ${target.driver}`,
