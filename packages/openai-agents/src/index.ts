@@ -1,0 +1,36 @@
+import { registerAdapter } from '@agent-sessions/core';
+import type { Agent } from '@openai/agents';
+import { isOpenAIAgent } from './detect.js';
+import { SessionAgent, withSessionStorage, type WithSessionStorageOptions } from './wrap.js';
+
+export { OPENAI_AGENTS_FORMAT, openAIAgentsCodec, toStoredItems, fromStoredItems } from './codec.js';
+export { AgentSessionsSession, type AgentSessionsSessionOptions } from './session.js';
+export { isOpenAIAgent } from './detect.js';
+export {
+  SessionAgent,
+  withSessionStorage,
+  type WithSessionStorageOptions,
+  type SessionRunOptions,
+  type SessionRunInfo,
+  type SessionRunResult,
+  type SessionStreamedRunResult,
+  type PendingInterruption,
+} from './wrap.js';
+
+// Makes core's `withSessionStorage(agent, options)` return a SessionAgent for an OpenAI Agents agent.
+declare module '@agent-sessions/core' {
+  interface SessionAdapters {
+    'openai-agents': {
+      agent: Agent<any, any>;
+      options: WithSessionStorageOptions;
+      wrapped: SessionAgent<Agent<any, any>>;
+    };
+  }
+}
+
+// Importing this package is what lets core's `withSessionStorage` recognise OpenAI Agents agents.
+registerAdapter<Agent<any, any>, WithSessionStorageOptions, SessionAgent<Agent<any, any>>>({
+  name: 'openai-agents',
+  detect: isOpenAIAgent,
+  wrap: (agent, options) => withSessionStorage(agent, options),
+});
