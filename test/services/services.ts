@@ -1,3 +1,5 @@
+import { startPostgres } from './postgres.js';
+
 /**
  * The list of services the global setup starts. Each entry lives in its own file
  * (postgres.ts, redis.ts, mongodb.ts) and returns the values it provides and how to stop.
@@ -15,4 +17,6 @@ export interface Service {
   start: ServiceStarter;
 }
 
-export const ALL: Service[] = [];
+export const ALL: Service[] = [
+  { name: 'postgres', start: startPostgres },
+];

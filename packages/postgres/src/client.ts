@@ -1,0 +1,135 @@
+import { NotImplementedError } from '@agent-sessions/core';
+
+/**
+ * The one small query interface the store needs. A `pg.Pool` (recommended), a `pg.Client`, a
+ * `pg.PoolClient` and a PGlite database all have it as they are; so can a wrapper of your own
+ * (to log or count statements, say).
+ */
+export interface PgQueryable {
+  /** Runs one statement with `$1`-style parameters and resolves to its rows. */
+  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+  /**
+   * Runs a script of several statements without parameters (PGlite's `exec`). When absent the
+   * script goes through `query(script)` without parameters, which pg sends over the simple
+   * query protocol, where several statements are allowed.
+   */
+  exec?: ((script: string) => Promise<unknown>) | undefined;
+}
+
+/** pg.Pool options `fromConnectionString` passes on (any other `pg.PoolConfig` field is passed too). */
+export interface PgPoolOptions {
+  /** Most connections the pool opens. pg's default: 10. */
+  max?: number | undefined;
+  /**
+   * How long to wait for a connection before failing with `unavailable`. Default here: 5000 ms
+   * (pg's own default, 0, waits forever, so an outage would hang every call).
+   */
+  connectionTimeoutMillis?: number | undefined;
+  /** How long an idle connection stays open. pg's default: 10000 ms. */
+  idleTimeoutMillis?: number | undefined;
+  [option: string]: unknown;
+}
+
+/** The default `connectionTimeoutMillis` of pools that `fromConnectionString` opens. */
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 5000;
+
+/** What the store runs statements through, whatever the client is. */
+export interface SqlRunner {
+  query<R>(text: string, params: unknown[]): Promise<R[]>;
+  /** A multi-statement script, run by the server as one implicit transaction. */
+  script(text: string): Promise<void>;
+  /** Ends what the runner opened itself; a no-op for an injected client. */
+  end(): Promise<void>;
+}
+
+export function isQueryable(value: unknown): value is PgQueryable {
+  return typeof value === 'object' && value !== null && typeof (value as PgQueryable).query === 'function';
+}
+
+/** Wraps an injected client. The caller owns it: `end` leaves it open. */
+export function runnerFor(client: PgQueryable, end: () => Promise<void> = async () => {}): SqlRunner {
+  return {
+    query: async <R>(text: string, params: unknown[]) => (await client.query(text, params)).rows as R[],
+    script: async (text: string) => {
+      if (typeof client.exec === 'function') await client.exec(text);
+      else await client.query(text);
+    },
+    end,
+  };
+}
+
+/**
+ * A runner over a client opened on first use, so that the driver (an optional peer dependency)
+ * is only loaded when a store really needs it, and constructors stay synchronous.
+ */
+export function lazyRunner(open: () => Promise<{ client: PgQueryable; end: () => Promise<void> }>): SqlRunner {
+  let opened: Promise<{ client: PgQueryable; end: () => Promise<void> }> | undefined;
+  let ended = false;
+  const get = () => {
+    if (ended) return Promise.reject(new Error('the store was closed'));
+    opened ??= open().catch((err: unknown) => {
+      opened = undefined;
+      throw err;
+    });
+    return opened;
+  };
+  return {
+    query: async <R>(text: string, params: unknown[]) => (await (await get()).client.query(text, params)).rows as R[],
+    script: async (text: string) => {
+      const { client } = await get();
+      if (typeof client.exec === 'function') await client.exec(text);
+      else await client.query(text);
+    },
+    end: async () => {
+      ended = true;
+      const o = opened;
+      opened = undefined;
+      if (o) await (await o.catch(() => undefined))?.end();
+    },
+  };
+}
+
+/** Opens a pg.Pool for `fromConnectionString`; an idle connection's error never crashes the process. */
+export async function openPool(
+  connectionString: string,
+  options: PgPoolOptions = {},
+): Promise<{ client: PgQueryable; end: () => Promise<void> }> {
+  const mod = (await importDriver('pg')) as { Pool?: PoolCtor; default?: { Pool?: PoolCtor } };
+  const Pool = mod.Pool ?? mod.default?.Pool;
+  if (!Pool) throw new Error("the 'pg' module has no Pool export");
+  const pool = new Pool({ connectionTimeoutMillis: DEFAULT_CONNECTION_TIMEOUT_MS, ...options, connectionString });
+  // pg emits 'error' on the pool when an idle connection dies (a server restart); without a
+  // listener Node would exit. The next query gets a fresh connection or a classified error.
+  pool.on('error', () => {});
+  return { client: pool, end: () => pool.end() };
+}
+
+/** Opens a PGlite database (in memory for an empty `dataDir`) that the store owns. */
+export async function openPglite(dataDir: string | undefined): Promise<{ client: PgQueryable; end: () => Promise<void> }> {
+  const mod = (await importDriver('@electric-sql/pglite')) as { PGlite?: PgliteCtor };
+  if (!mod.PGlite) throw new Error("the '@electric-sql/pglite' module has no PGlite export");
+  const db = new mod.PGlite(dataDir || undefined);
+  return { client: db, end: () => db.close() };
+}
+
+interface PoolLike extends PgQueryable {
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  end(): Promise<void>;
+}
+type PoolCtor = new (config: Record<string, unknown>) => PoolLike;
+type PgliteCtor = new (dataDir?: string) => PgQueryable & { close(): Promise<void> };
+
+async function importDriver(name: string): Promise<unknown> {
+  try {
+    return await import(name);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new NotImplementedError(`the '${name}' package is not installed: npm install ${name}`, {
+        source: 'postgres',
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}

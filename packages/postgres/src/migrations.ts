@@ -1,0 +1,177 @@
+import { AgentSessionsError } from '@agent-sessions/core';
+import { isQueryable, runnerFor, type PgQueryable, type SqlRunner } from './client.js';
+import { classifyPgError } from './classify.js';
+import { tableNames, type NameOptions, type TableNames } from './names.js';
+
+/** One schema change. Versions are consecutive from 1; a shipped migration is never edited. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql(t: TableNames): string;
+}
+
+/**
+ * The schema, version by version. Times are epoch milliseconds (bigint), exactly as the
+ * store's clock gives them; ids compare byte-wise (COLLATE "C") so listing order and keyset
+ * cursors do not depend on the database's locale.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'sessions and runs',
+    sql: (t) => `
+CREATE TABLE ${t.sessions} (
+  id         bigint GENERATED ALWAYS AS IDENTITY,
+  agent_id   text COLLATE "C" NOT NULL,
+  session_id text COLLATE "C" NOT NULL,
+  user_id    text COLLATE "C",
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  expires_at bigint,
+  ttl_ms     bigint,
+  metadata   jsonb NOT NULL DEFAULT '{}',
+  state      jsonb NOT NULL DEFAULT '{}',
+  summary    text,
+  version    bigint NOT NULL,
+  last_seq   bigint NOT NULL,
+  CONSTRAINT ${t.local('sessions_pkey')} PRIMARY KEY (id),
+  CONSTRAINT ${t.local('sessions_key')} UNIQUE (agent_id, session_id)
+);
+CREATE INDEX ${t.local('sessions_agent_updated')} ON ${t.sessions} (agent_id, updated_at DESC, session_id DESC);
+CREATE INDEX ${t.local('sessions_agent_user_updated')} ON ${t.sessions} (agent_id, user_id, updated_at DESC, session_id DESC);
+CREATE INDEX ${t.local('sessions_expires')} ON ${t.sessions} (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE ${t.runs} (
+  session_pk bigint NOT NULL,
+  seq        bigint NOT NULL,
+  run_id     text COLLATE "C" NOT NULL,
+  created_at bigint NOT NULL,
+  status     text NOT NULL,
+  format     text NOT NULL,
+  items      jsonb NOT NULL,
+  usage      jsonb,
+  metadata   jsonb,
+  CONSTRAINT ${t.local('runs_pkey')} PRIMARY KEY (session_pk, seq),
+  CONSTRAINT ${t.local('runs_run_id_key')} UNIQUE (session_pk, run_id),
+  CONSTRAINT ${t.local('runs_session_fkey')} FOREIGN KEY (session_pk) REFERENCES ${t.sessions} (id) ON DELETE CASCADE
+);`,
+  },
+  {
+    version: 2,
+    name: 'index runs by creation time, for prune({ runsOlderThan })',
+    sql: (t) => `CREATE INDEX ${t.local('runs_created')} ON ${t.runs} (created_at);`,
+  },
+];
+
+/** The schema version this release writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface MigrateOptions extends NameOptions {
+  /** Stop at this version instead of the newest (for staged upgrades and tests). Default: SCHEMA_VERSION. */
+  targetVersion?: number | undefined;
+}
+
+export interface MigrateResult {
+  /** The version found before migrating (0 for an empty database). */
+  from: number;
+  /** The version now recorded. */
+  to: number;
+}
+
+// Keeps the dollar-quoted bodies below from ever being closed by migration text.
+const TAG = '$agent_sessions_migration$';
+
+/**
+ * The SQL that brings the tables to `targetVersion`, as one script: it takes a transaction-level
+ * advisory lock first, so instances that start together migrate once (the others wait, then
+ * find every version recorded), and each migration runs only if its version is not recorded
+ * yet. The server runs a multi-statement script as one transaction: all of it or none.
+ * Give it to `psql` in a deploy pipeline, or call `migrate()`.
+ */
+export function migrationSql(options: MigrateOptions = {}): string {
+  const t = tableNames(options);
+  const target = targetOf(options);
+  const parts = [
+    `SELECT pg_advisory_xact_lock(hashtext('agent-sessions migrate ${t.schema}.${t.prefix}'));`,
+    t.schema === 'public' ? '' : `CREATE SCHEMA IF NOT EXISTS ${t.qschema};`,
+    `CREATE TABLE IF NOT EXISTS ${t.migrations} (
+  version    integer PRIMARY KEY,
+  name       text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+);`,
+  ];
+  for (const m of MIGRATIONS) {
+    if (m.version > target) break;
+    const body = m.sql(t);
+    if (body.includes(TAG)) throw new Error(`migration ${m.version} contains ${TAG}`);
+    parts.push(`DO ${TAG}
+BEGIN
+IF NOT EXISTS (SELECT 1 FROM ${t.migrations} WHERE version = ${m.version}) THEN
+${body}
+INSERT INTO ${t.migrations} (version, name) VALUES (${m.version}, '${m.name.replace(/'/g, "''")}');
+END IF;
+END
+${TAG};`);
+  }
+  return parts.filter(Boolean).join('\n');
+}
+
+/** The highest recorded version, 0 when the tables (or the schema) do not exist yet. */
+export async function schemaVersion(runner: SqlRunner, t: TableNames): Promise<number> {
+  try {
+    const rows = await runner.query<{ v: number | string | null }>(`SELECT max(version) AS v FROM ${t.migrations}`, []);
+    return Number(rows[0]?.v ?? 0);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === '42P01' || code === '3F000') return 0; // undefined_table, invalid_schema_name
+    throw err;
+  }
+}
+
+/** Migrates when behind: one query when the schema is current, and no DDL privileges needed then. */
+export async function migrateRunner(runner: SqlRunner, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const t = tableNames(options);
+  const target = targetOf(options);
+  const from = await schemaVersion(runner, t);
+  if (from >= target) return { from, to: from };
+  await runner.script(migrationSql({ ...options, targetVersion: target }));
+  return { from, to: await schemaVersion(runner, t) };
+}
+
+/**
+ * Brings the tables to the newest schema version (or `targetVersion`): for deploy pipelines that
+ * run stores with `migrate: false`. Safe to run from several processes at once.
+ *
+ * ```ts
+ * import pg from 'pg';
+ * import { migrate } from '@agent-sessions/postgres';
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * await migrate(pool, { schema: 'agents' });
+ * await pool.end();
+ * ```
+ */
+export async function migrate(client: PgQueryable, options: MigrateOptions = {}): Promise<MigrateResult> {
+  if (!isQueryable(client)) {
+    throw new AgentSessionsError('invalid_input', 'migrate needs a client with a query method (pg.Pool, pg.Client, PGlite)', {
+      source: 'postgres',
+    });
+  }
+  try {
+    return await migrateRunner(runnerFor(client), options);
+  } catch (err) {
+    if (err instanceof AgentSessionsError) throw err;
+    throw new AgentSessionsError(classifyPgError(err) ?? 'internal', `migrate failed: ${(err as Error).message}`, {
+      source: 'postgres',
+      cause: err,
+    });
+  }
+}
+
+function targetOf(options: MigrateOptions): number {
+  const target = options.targetVersion ?? SCHEMA_VERSION;
+  if (!Number.isInteger(target) || target < 1 || target > SCHEMA_VERSION) {
+    throw new AgentSessionsError('invalid_input', `targetVersion must be a whole number from 1 to ${SCHEMA_VERSION}`, {
+      source: 'postgres',
+    });
+  }
+  return target;
+}

@@ -1,0 +1,264 @@
+import type { TableNames } from './names.js';
+
+/**
+ * Every statement the store runs, built once per store from its table names. Values always
+ * travel as parameters; JSON goes in as text (`$n::text::jsonb`) and comes out as text, so the
+ * driver's own type parsers (or a user's custom ones) never change what is stored or read.
+ */
+export interface Statements {
+  append: string;
+  purgeExpired: string;
+  listRuns: string;
+  listRunsTouch: string;
+  getSession: string;
+  getSessionTouch: string;
+  createSession: string;
+  updateSession: string;
+  deleteSession: string;
+  popItem: string;
+  prune: string;
+  listSessions(filters: { user: boolean; after: boolean; before: boolean; cursor: boolean }): string;
+}
+
+/** The header columns, JSON as text. `expires` overrides the expiry expression. */
+function cols(a: string, expires = `${a}.expires_at`): string {
+  return `${a}.agent_id, ${a}.session_id, ${a}.user_id, ${a}.created_at, ${a}.updated_at, ${expires} AS expires_at, ${a}.ttl_ms, ${a}.metadata::text AS metadata, ${a}.state::text AS state, ${a}.summary, ${a}.version, ${a}.last_seq`;
+}
+
+const RUN_COLS = (a: string) =>
+  `${a}.run_id, ${a}.seq, ${a}.created_at, ${a}.status, ${a}.format, ${a}.items::text AS items, ${a}.usage::text AS usage, ${a}.metadata::text AS metadata`;
+
+// A session the caller may see: $user is the caller's user id or NULL (a trusted call).
+const visible = (a: string, now: string, user: string) =>
+  `(${a}.expires_at IS NULL OR ${a}.expires_at > ${now}::bigint) AND (${user}::text IS NULL OR ${a}.user_id = ${user}::text)`;
+
+export function statements(t: TableNames): Statements {
+  const S = t.sessions;
+  const R = t.runs;
+  return {
+    /*
+     * appendRun in one statement. $1 agent, $2 session, $3 user, $4 now, $5 TTL of a new session
+     * (or the new TTL), $6 whether $5 replaces an existing session's TTL, $7 session metadata,
+     * $8 run id, $9 status, $10 format, $11 items, $12 usage, $13 run metadata.
+     *
+     * The upsert takes the header's row lock, so writers of one session run one at a time and
+     * each gets last_seq + 1: gapless. Its WHERE is checked against the newest committed row
+     * (after waiting for the lock), and refuses expired sessions, other users' sessions and
+     * run ids already stored. The NOT EXISTS, like every read in a statement, sees the snapshot
+     * taken when the statement began; a retry of the same run id that committed after that is
+     * caught by the UNIQUE (session_pk, run_id) constraint instead, which fails the whole
+     * statement (header update included: no gap), and the store runs it again with a fresh
+     * snapshot, which then finds the stored run.
+     *
+     * When the upsert refuses, the second branch says why, read from the snapshot: 'expired'
+     * (the store deletes the session and appends again), 'denied' (not_found), 'exists' (an
+     * idempotent retry: the stored run), or 'retry' / no row at all (the row changed after the
+     * snapshot: run the statement again).
+     */
+    append: `
+WITH hdr AS (
+  INSERT INTO ${S} AS s (agent_id, session_id, user_id, created_at, updated_at, expires_at, ttl_ms, metadata, version, last_seq)
+  VALUES ($1::text, $2::text, $3::text, $4::bigint, $4::bigint, $4::bigint + $5::bigint, $5::bigint, $7::text::jsonb, 1, 1)
+  ON CONFLICT (agent_id, session_id) DO UPDATE SET
+    last_seq = s.last_seq + 1,
+    version = s.version + 1,
+    updated_at = GREATEST(s.updated_at, EXCLUDED.updated_at),
+    ttl_ms = CASE WHEN $6::boolean THEN EXCLUDED.ttl_ms ELSE s.ttl_ms END,
+    expires_at = EXCLUDED.updated_at + CASE WHEN $6::boolean THEN EXCLUDED.ttl_ms ELSE s.ttl_ms END
+  WHERE (s.expires_at IS NULL OR s.expires_at > EXCLUDED.updated_at)
+    AND ($3::text IS NULL OR s.user_id = $3::text)
+    AND NOT EXISTS (SELECT 1 FROM ${R} r WHERE r.session_pk = s.id AND r.run_id = $8::text)
+  RETURNING s.*
+), ins AS (
+  INSERT INTO ${R} (session_pk, seq, run_id, created_at, status, format, items, usage, metadata)
+  SELECT hdr.id, hdr.last_seq, $8::text, $4::bigint, $9::text, $10::text, $11::text::jsonb, $12::text::jsonb, $13::text::jsonb
+  FROM hdr
+  RETURNING seq
+)
+SELECT 'created' AS outcome, ${cols('h')}, i.seq AS run_seq, NULL::bigint AS run_created_at, NULL::text AS run_status,
+  NULL::text AS run_format, NULL::text AS run_items, NULL::text AS run_usage, NULL::text AS run_metadata
+FROM hdr h CROSS JOIN ins i
+UNION ALL
+SELECT CASE
+    WHEN s.expires_at IS NOT NULL AND s.expires_at <= $4::bigint THEN 'expired'
+    WHEN $3::text IS NOT NULL AND s.user_id IS DISTINCT FROM $3::text THEN 'denied'
+    WHEN r.seq IS NOT NULL THEN 'exists'
+    ELSE 'retry'
+  END,
+  ${cols('s')}, r.seq, r.created_at, r.status, r.format, r.items::text, r.usage::text, r.metadata::text
+FROM ${S} s LEFT JOIN ${R} r ON r.session_pk = s.id AND r.run_id = $8::text
+WHERE s.agent_id = $1::text AND s.session_id = $2::text AND NOT EXISTS (SELECT 1 FROM hdr)`,
+
+    // Deletes a session if (still) expired; its runs go with it (ON DELETE CASCADE). $1 agent, $2 session, $3 now.
+    purgeExpired: `
+DELETE FROM ${S}
+WHERE agent_id = $1::text AND session_id = $2::text AND expires_at IS NOT NULL AND expires_at <= $3::bigint`,
+
+    /*
+     * The window: one indexed query that checks ownership and expiry on the header and reads the
+     * newest runs backwards along the (session_pk, seq) primary key. $1 agent, $2 session,
+     * $3 user, $4 now, $5 beforeSeq or NULL, $6 limit.
+     */
+    listRuns: `
+SELECT ${RUN_COLS('r')}
+FROM ${S} s JOIN ${R} r ON r.session_pk = s.id
+WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
+  AND ($5::bigint IS NULL OR r.seq < $5::bigint)
+ORDER BY r.seq DESC
+LIMIT $6::integer`,
+
+    // The same, refreshing the session's expiry (touchOnRead).
+    listRunsTouch: `
+WITH h AS (
+  SELECT s.id FROM ${S} s WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
+), touched AS (
+  UPDATE ${S} s SET expires_at = $4::bigint + s.ttl_ms FROM h WHERE s.id = h.id AND s.ttl_ms IS NOT NULL
+)
+SELECT ${RUN_COLS('r')}
+FROM h JOIN ${R} r ON r.session_pk = h.id
+WHERE ($5::bigint IS NULL OR r.seq < $5::bigint)
+ORDER BY r.seq DESC
+LIMIT $6::integer`,
+
+    // $1 agent, $2 session, $3 user, $4 now.
+    getSession: `
+SELECT ${cols('s')} FROM ${S} s
+WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}`,
+
+    getSessionTouch: `
+WITH h AS (
+  SELECT s.* FROM ${S} s WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
+), touched AS (
+  UPDATE ${S} s SET expires_at = $4::bigint + s.ttl_ms FROM h WHERE s.id = h.id AND s.ttl_ms IS NOT NULL
+  RETURNING s.id, s.expires_at
+)
+SELECT ${cols('h', 'COALESCE(x.expires_at, h.expires_at)')} FROM h LEFT JOIN touched x ON x.id = h.id`,
+
+    /*
+     * $1 agent, $2 session, $3 user, $4 now, $5 TTL, $6 metadata, $7 state. A conflicting row
+     * committed after the snapshot gives no row at all: the store runs the statement again.
+     */
+    createSession: `
+WITH ins AS (
+  INSERT INTO ${S} (agent_id, session_id, user_id, created_at, updated_at, expires_at, ttl_ms, metadata, state, version, last_seq)
+  VALUES ($1::text, $2::text, $3::text, $4::bigint, $4::bigint, $4::bigint + $5::bigint, $5::bigint, $6::text::jsonb, $7::text::jsonb, 1, 0)
+  ON CONFLICT (agent_id, session_id) DO NOTHING
+  RETURNING *
+)
+SELECT 'created' AS outcome, ${cols('i')} FROM ins i
+UNION ALL
+SELECT CASE
+    WHEN s.expires_at IS NOT NULL AND s.expires_at <= $4::bigint THEN 'expired'
+    WHEN $3::text IS NOT NULL AND s.user_id IS DISTINCT FROM $3::text THEN 'denied'
+    ELSE 'exists'
+  END, ${cols('s')}
+FROM ${S} s WHERE s.agent_id = $1::text AND s.session_id = $2::text AND NOT EXISTS (SELECT 1 FROM ins)`,
+
+    /*
+     * Optimistic update: the version test is rechecked on the newest row after any lock wait, so
+     * of concurrent updates naming one version exactly one matches. $1 agent, $2 session, $3 user,
+     * $4 now, $5 expected version, $6/$8/$10 whether metadata/state/summary are given, $7/$9/$11
+     * their values. No 'updated' row: the second branch gives the version seen (conflict), or
+     * nothing (not_found).
+     */
+    updateSession: `
+WITH upd AS (
+  UPDATE ${S} s SET
+    metadata = CASE WHEN $6::boolean THEN $7::text::jsonb ELSE s.metadata END,
+    state = CASE WHEN $8::boolean THEN $9::text::jsonb ELSE s.state END,
+    summary = CASE WHEN $10::boolean THEN $11::text ELSE s.summary END,
+    version = s.version + 1,
+    updated_at = GREATEST(s.updated_at, $4::bigint),
+    expires_at = $4::bigint + s.ttl_ms
+  WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')} AND s.version = $5::bigint
+  RETURNING s.*
+)
+SELECT true AS updated, ${cols('u')} FROM upd u
+UNION ALL
+SELECT false, ${cols('s')} FROM ${S} s
+WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')} AND NOT EXISTS (SELECT 1 FROM upd)`,
+
+    // Runs go with the header (ON DELETE CASCADE). $1 agent, $2 session, $3 user, $4 now.
+    deleteSession: `
+DELETE FROM ${S} s
+WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
+RETURNING s.id`,
+
+    /*
+     * popItem in one statement, as a compare-and-set on the header's version: the newest run is
+     * read from the snapshot, and the header update only matches if the newest committed row
+     * still has the version seen there (every change to a session's runs bumps it). The run is
+     * shortened or deleted only through the header update's output, so a loser changes nothing
+     * and gets won = false: the store runs it again. $1 agent, $2 session, $3 user, $4 now.
+     */
+    popItem: `
+WITH h AS (
+  SELECT s.id, s.version FROM ${S} s WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
+), last AS (
+  SELECT r.session_pk, r.seq, r.run_id, (r.items -> (-1))::text AS item, jsonb_array_length(r.items) AS n, h.version
+  FROM h JOIN ${R} r ON r.session_pk = h.id
+  ORDER BY r.seq DESC
+  LIMIT 1
+), hu AS (
+  UPDATE ${S} s SET
+    version = s.version + 1,
+    updated_at = GREATEST(s.updated_at, $4::bigint),
+    expires_at = $4::bigint + s.ttl_ms,
+    last_seq = CASE WHEN l.n <= 1 THEN l.seq - 1 ELSE s.last_seq END
+  FROM last l
+  WHERE s.id = l.session_pk AND s.version = l.version
+  RETURNING s.id
+), shrunk AS (
+  UPDATE ${R} r SET items = r.items - (-1) FROM last l, hu
+  WHERE r.session_pk = hu.id AND r.seq = l.seq AND l.n > 1
+), removed AS (
+  DELETE FROM ${R} r USING last l, hu
+  WHERE r.session_pk = hu.id AND r.seq = l.seq AND l.n <= 1
+)
+SELECT l.item, l.run_id, l.seq, EXISTS (SELECT 1 FROM hu) AS won FROM last l`,
+
+    /*
+     * $1 agent or NULL, $2 now, $3 remove runs created before this (NULL: none). Expired
+     * sessions go with all their runs; old runs of live sessions go on their own.
+     */
+    prune: `
+WITH gone AS (
+  DELETE FROM ${S} s
+  WHERE s.expires_at IS NOT NULL AND s.expires_at <= $2::bigint AND ($1::text IS NULL OR s.agent_id = $1::text)
+  RETURNING s.id
+), gone_runs AS (
+  DELETE FROM ${R} r USING gone g WHERE r.session_pk = g.id
+  RETURNING 1
+), old_runs AS (
+  DELETE FROM ${R} r USING ${S} s
+  WHERE $3::bigint IS NOT NULL AND r.created_at < $3::bigint AND r.session_pk = s.id
+    AND (s.expires_at IS NULL OR s.expires_at > $2::bigint) AND ($1::text IS NULL OR s.agent_id = $1::text)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM gone) AS sessions,
+  (SELECT count(*) FROM gone_runs) + (SELECT count(*) FROM old_runs) AS runs`,
+
+    /*
+     * Newest first along (agent_id[, user_id], updated_at DESC, session_id DESC), with a keyset
+     * cursor. The SQL text varies only by which fixed filters are on. $1 agent, $2 now, then
+     * the filters' values in order, then the limit.
+     */
+    listSessions: ({ user, after, before, cursor }) => {
+      const where = [`s.agent_id = $1::text`, `(s.expires_at IS NULL OR s.expires_at > $2::bigint)`];
+      let n = 2;
+      if (user) where.push(`s.user_id = $${++n}::text`);
+      if (after) where.push(`s.updated_at >= $${++n}::bigint`);
+      if (before) where.push(`s.updated_at < $${++n}::bigint`);
+      if (cursor) {
+        const a = ++n;
+        const b = ++n;
+        where.push(`(s.updated_at, s.session_id) < ($${a}::bigint, $${b}::text)`);
+      }
+      return `
+SELECT ${cols('s')} FROM ${S} s
+WHERE ${where.join(' AND ')}
+ORDER BY s.updated_at DESC, s.session_id DESC
+LIMIT $${n + 1}::integer`;
+    },
+  };
+}
