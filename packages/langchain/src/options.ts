@@ -1,0 +1,32 @@
+import type { Duration, SessionStore, WindowOptions } from '@agent-sessions/core';
+import type { StoredMessage } from '@langchain/core/messages';
+
+/** The session a run uses, as handed to `onSession`. */
+export interface SessionInfo {
+  agentId: string;
+  sessionId: string;
+  /** The user named by `configurable.userId`, if any. */
+  userId: string | undefined;
+  /** True when the call named no session and a new id was generated for it. */
+  generated: boolean;
+}
+
+/** Options shared by `withSessionStorage` and `sessionStorageMiddleware`. */
+export interface SessionStorageOptions {
+  /** Where sessions are kept: any agent-sessions store (`MemoryStore`, Postgres, Redis, ...). Required. */
+  store: SessionStore;
+  /** Scopes the sessions, so two agents' sessions with one id never meet. Default: `'default'`. */
+  agentId?: string | undefined;
+  /**
+   * Which history the model sees, applied by core's `loadHistory` with the LangChain codec (so a
+   * tool call is never split from its result). Default: `{ lastRuns: 10 }`, the last 10 completed runs.
+   */
+  window?: WindowOptions<StoredMessage> | undefined;
+  /** Time to live set on the session by every run (null: never expires). Default: the store's `ttl`. */
+  ttl?: Duration | null | undefined;
+  /**
+   * Called before every run with the session it uses. The way to learn the id of a session the
+   * call did not name (`generated: true`). Default: none.
+   */
+  onSession?: ((session: SessionInfo) => void | Promise<void>) | undefined;
+}

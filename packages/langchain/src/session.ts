@@ -1,0 +1,156 @@
+import {
+  AgentSessionsError,
+  assertId,
+  generateRunId,
+  generateSessionId,
+  loadHistory,
+  validateWindow,
+  type JsonObject,
+  type RunStatus,
+  type SessionRef,
+} from '@agent-sessions/core';
+import type { BaseMessage, StoredMessage } from '@langchain/core/messages';
+import { asItems, fromStoredMessages, langchainCodec, sumUsage, toStoredMessages, LANGCHAIN_FORMAT } from './codec.js';
+import type { SessionInfo, SessionStorageOptions } from './options.js';
+
+export const SOURCE = 'langchain';
+export const DEFAULT_AGENT_ID = 'default';
+
+/** A session resolved for one run. */
+export interface ResolvedSession extends SessionRef {
+  generated: boolean;
+}
+
+/** The history a run starts from: the messages to hand the model, and their stored form by id. */
+export interface LoadedHistory {
+  messages: BaseMessage[];
+  storedById: Map<string, string>;
+}
+
+/** Checks options once, when the wrapper or middleware is built, not on the first run. */
+export function checkOptions(options: SessionStorageOptions, what: string): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new AgentSessionsError('invalid_input', `${what} needs an options object with a store`, { source: SOURCE });
+  }
+  const store = options.store as unknown;
+  if (typeof store !== 'object' || store === null || typeof (store as { appendRun?: unknown }).appendRun !== 'function') {
+    throw new AgentSessionsError('invalid_input', `${what}: missing option "store" (an agent-sessions SessionStore)`, {
+      source: SOURCE,
+    });
+  }
+  if (options.agentId !== undefined) assertId(options.agentId, 'agentId', SOURCE);
+  if (options.window) validateWindow(options.window);
+}
+
+function pickId(configurable: Record<string, unknown>, key: string): string | undefined {
+  const value = configurable[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  assertId(value, `configurable.${key}`, SOURCE);
+  return value;
+}
+
+/**
+ * The session a call names: `configurable.sessionId`, else `configurable.thread_id` (LangGraph's
+ * name for it), else `fallback`, else a new unguessable id. `configurable.userId` scopes it to a user.
+ */
+export function resolveSession(
+  options: SessionStorageOptions,
+  configurable: Record<string, unknown> | undefined,
+  fallback?: string,
+): ResolvedSession {
+  const c = configurable ?? {};
+  const named = pickId(c, 'sessionId') ?? pickId(c, 'thread_id') ?? fallback;
+  return {
+    agentId: options.agentId ?? DEFAULT_AGENT_ID,
+    sessionId: named ?? generateSessionId(),
+    userId: pickId(c, 'userId'),
+    generated: named === undefined,
+  };
+}
+
+export async function announce(options: SessionStorageOptions, session: ResolvedSession): Promise<void> {
+  if (!options.onSession) return;
+  const info: SessionInfo = {
+    agentId: session.agentId,
+    sessionId: session.sessionId,
+    userId: session.userId,
+    generated: session.generated,
+  };
+  await options.onSession(info);
+}
+
+function ref(session: ResolvedSession): SessionRef {
+  return { agentId: session.agentId, sessionId: session.sessionId, userId: session.userId };
+}
+
+/** Reads the window (one indexed range read in the common case); a new session has none. */
+export async function loadMessages(options: SessionStorageOptions, session: ResolvedSession): Promise<LoadedHistory> {
+  if (session.generated) return { messages: [], storedById: new Map() };
+  const window = await loadHistory(options.store, ref(session), langchainCodec, options.window ?? {});
+  const storedById = new Map<string, string>();
+  for (const item of window.items) {
+    const id = item.data?.id;
+    if (typeof id === 'string') storedById.set(id, JSON.stringify(item));
+  }
+  return { messages: fromStoredMessages(window.items), storedById };
+}
+
+/**
+ * The messages a run added: those whose id the history did not hold. A message that reuses a
+ * history id with different content (a model that numbers its ids per instance) counts as new
+ * rather than being lost.
+ */
+export function newMessages(all: readonly BaseMessage[], history: LoadedHistory): BaseMessage[] {
+  return all.filter((m) => {
+    const id = m.id;
+    if (typeof id !== 'string' || !history.storedById.has(id)) return true;
+    const [stored] = toStoredMessages([m]) as [StoredMessage];
+    return JSON.stringify(stored) !== history.storedById.get(id);
+  });
+}
+
+export interface SaveInput {
+  messages: readonly BaseMessage[];
+  status: RunStatus;
+  error?: unknown;
+  runId?: string | undefined;
+}
+
+/** Appends one run holding `messages`. A run with nothing in it (a failure before any input) is not written. */
+export async function saveRun(options: SessionStorageOptions, session: ResolvedSession, input: SaveInput): Promise<void> {
+  if (input.messages.length === 0) return;
+  const usage = sumUsage(input.messages);
+  const metadata: JsonObject | null =
+    input.error === undefined ? null : { error: input.error instanceof Error ? input.error.message : String(input.error) };
+  await options.store.appendRun({
+    ...ref(session),
+    runId: input.runId ?? generateRunId(),
+    status: input.status,
+    format: LANGCHAIN_FORMAT,
+    items: asItems(toStoredMessages(input.messages)),
+    usage,
+    metadata,
+    ttl: options.ttl,
+  });
+}
+
+/**
+ * Records a failed run. The run's own error stays the one the caller sees: if recording fails
+ * too, that error is attached to it as the non-enumerable property `agentSessionsSaveError`.
+ */
+export async function saveFailure(
+  options: SessionStorageOptions,
+  session: ResolvedSession,
+  messages: readonly BaseMessage[],
+  error: unknown,
+  status: RunStatus = 'failed',
+  runId?: string,
+): Promise<void> {
+  try {
+    await saveRun(options, session, { messages, status, error, runId });
+  } catch (saveError) {
+    if (typeof error === 'object' && error !== null && Object.isExtensible(error)) {
+      Object.defineProperty(error, 'agentSessionsSaveError', { value: saveError, enumerable: false });
+    }
+  }
+}
