@@ -1,4 +1,5 @@
 import { startPostgres } from './postgres.js';
+import { startRedisService } from './redis.js';
 
 /**
  * The list of services the global setup starts. Each entry lives in its own file
@@ -19,4 +20,5 @@ export interface Service {
 
 export const ALL: Service[] = [
   { name: 'postgres', start: startPostgres },
+  { name: 'redis', start: startRedisService },
 ];
