@@ -194,15 +194,18 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
   }
 
   /**
-   * The session's newest run if it is waiting for tool approvals, with its RunState restored
-   * (in any process): approve or reject its interruptions, then pass `state` to `run()`.
+   * The session's newest run if it is waiting for tool approvals (failed attempts to resume it
+   * aside), with its RunState restored in any process: approve or reject its interruptions,
+   * then pass `state` to `run()`. Null when the session's latest turn waits for nothing.
    */
   async getInterruption<TContext = undefined>(input: {
     sessionId: string;
     userId?: string | undefined;
   }): Promise<PendingInterruption<TContext, TAgent> | null> {
     const ref: SessionRef = { agentId: this.agentId, sessionId: input.sessionId, userId: input.userId };
-    const [newest] = await this.store.listRuns({ ...ref, limit: 1 });
+    const runs = await this.store.listRuns({ ...ref, limit: RESUME_SEARCH_RUNS });
+    // A failed attempt to resume does not settle the approval: look past it.
+    const newest = [...runs].reverse().find((r) => !(r.status === 'failed' && r.metadata?.resumedFrom !== undefined));
     const serialized = newest?.status === 'interrupted' ? newest.metadata?.runState : undefined;
     if (!newest || typeof serialized !== 'string') return null;
     const state = await RunState.fromString<TContext, TAgent>(this.agent, serialized);

@@ -270,6 +270,101 @@ describe('withSessionStorage(agent): approvals', () => {
   });
 });
 
+describe('withSessionStorage(agent): approvals, more', () => {
+  it('stores a streamed run that stops for approval as interrupted', async () => {
+    const store = new MemoryStore();
+    const model = new ScriptedModel([
+      [functionCall('wipe', { path: '/a' }, { callId: 'sw' })],
+      [assistantMessage('Wiped /a.')],
+    ]);
+    const wrapped = withSessionStorage(new Agent({ name: 'ops', model, tools: [wipe] }), { store });
+    const stream = await wrapped.run('Wipe /a', { stream: true });
+    await drain(stream);
+    await stream.completed;
+    expect(stream.interruptions).toHaveLength(1);
+    const [run] = await store.listRuns({ agentId: 'ops', sessionId: stream.sessionId, limit: 5 });
+    expect(run?.status).toBe('interrupted');
+    expect(run?.metadata?.pendingCallIds).toEqual(['sw']);
+    const pending = await withSessionStorage(new Agent({ name: 'ops', model, tools: [wipe] }), { store }).getInterruption({
+      sessionId: stream.sessionId,
+    });
+    expect(pending?.runId).toBe(stream.runId);
+  });
+
+  it('keeps an approval pending after a failed attempt to resume it', async () => {
+    const store = new MemoryStore();
+    const model = new ScriptedModel([
+      [functionCall('wipe', { path: '/b' }, { callId: 'fb' })],
+      modelError(new Error('down while resuming')),
+      [assistantMessage('Wiped /b.')],
+    ]);
+    const agent = new Agent({ name: 'ops', model, tools: [wipe] });
+    const wrapped = withSessionStorage(agent, { store });
+    const first = await wrapped.run('Wipe /b', { sessionId: 'retry' });
+    const attempt = await wrapped.getInterruption({ sessionId: 'retry' });
+    attempt!.state.approve(attempt!.interruptions[0]!);
+    await expect(wrapped.run(attempt!.state, { sessionId: 'retry' })).rejects.toThrow('down while resuming');
+
+    const again = await withSessionStorage(agent, { store }).getInterruption({ sessionId: 'retry' });
+    expect(again?.runId).toBe(first.runId);
+    again!.state.approve(again!.interruptions[0]!);
+    const done = await wrapped.run(again!.state, { sessionId: 'retry' });
+    expect(done.finalOutput).toBe('Wiped /b.');
+    const runs = await store.listRuns({ agentId: 'ops', sessionId: 'retry', limit: 5 });
+    expect(runs.map((r) => [r.status, r.metadata?.resumedFrom ?? null])).toEqual([
+      ['interrupted', null],
+      ['failed', first.runId],
+      ['completed', first.runId],
+    ]);
+    expect(await wrapped.getInterruption({ sessionId: 'retry' })).toBeNull();
+  });
+});
+
+describe('withSessionStorage(agent): options', () => {
+  it('passes SDK run options through: sessionInputCallback shapes what the model sees', async () => {
+    const store = new MemoryStore();
+    const model = new ScriptedModel([[assistantMessage('one')], [assistantMessage('two')]]);
+    const wrapped = withSessionStorage(new Agent({ name: 'cb', model }), { store });
+    const { sessionId } = await wrapped.run('first question');
+    await wrapped.run('second question', {
+      sessionId,
+      // Keep only the last history item.
+      sessionInputCallback: (history, fresh) => [...history.slice(-1), ...fresh],
+    });
+    expect(texts(requestInputs(model)[1]!)).toEqual(['assistant: one', 'user: second question']);
+    const runs = await store.listRuns({ agentId: 'cb', sessionId, limit: 5 });
+    expect(texts(runs[1]!.items as AgentInputItem[])).toEqual(['user: second question', 'assistant: two']);
+  });
+
+  it('applies ttl, session metadata and run metadata', async () => {
+    let now = 1_000_000;
+    const store = new MemoryStore({ clock: () => now });
+    const model = new ScriptedModel([[assistantMessage('hi')], [assistantMessage('again')]]);
+    const wrapped = withSessionStorage(new Agent({ name: 'ttl', model }), {
+      store,
+      ttl: '1m',
+      sessionMetadata: { channel: 'web' },
+    });
+    const r = await wrapped.run('hello', { metadata: { traceId: 't-1' } });
+    const header = await store.getSession({ agentId: 'ttl', sessionId: r.sessionId });
+    expect(header).toMatchObject({ metadata: { channel: 'web' }, ttlMs: 60_000, expiresAt: now + 60_000 });
+    const [run] = await store.listRuns({ agentId: 'ttl', sessionId: r.sessionId, limit: 1 });
+    expect(run?.metadata).toEqual({ traceId: 't-1' });
+    now += 61_000;
+    // Expired: the next turn starts fresh, with no history.
+    await wrapped.run('still there?', { sessionId: r.sessionId });
+    expect(texts(requestInputs(model)[1]!)).toEqual(['user: still there?']);
+  });
+
+  it('rejects a missing store and a bad window up front', () => {
+    const agent = new Agent({ name: 'bad' });
+    expect(() => withSessionStorage(agent, {} as never)).toThrow(/Missing option "store"/);
+    expect(() => withSessionStorage(agent, { store: new MemoryStore(), window: { lastRuns: -1 } })).toThrow(
+      /lastRuns/,
+    );
+  });
+});
+
 describe('withSessionStorage(agent): concurrency', () => {
   it('serves two sessions at once on one agent without mixing their histories', async () => {
     const store = new MemoryStore();
