@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import IORedis, { type Cluster } from 'ioredis';
+import { isAgentSessionsError } from '@agent-sessions/core';
+import { RedisStore, encodeId } from '@agent-sessions/redis';
+import { clusterClient, randomPrefix } from './helpers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function keysUnder(client: IORedis, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    out.push(...keys);
+  } while (cursor !== '0');
+  return out.sort();
+}
+
+// Reads the database directly to check what the store really wrote.
+describe('key layout and TTLs (standalone)', () => {
+  const prefix = randomPrefix('layout');
+  let raw: IORedis;
+  let store: RedisStore;
+
+  beforeAll(() => {
+    raw = new IORedis(inject('redisUrl'));
+    store = RedisStore.fromConnectionString(inject('redisUrl'), { prefix });
+  });
+  afterAll(async () => {
+    await store?.close();
+    raw?.disconnect();
+  });
+
+  it('ids of any shape are encoded: six keys per user\'s session, each under the prefix, with the TTL', async () => {
+    const ref = { agentId: 'a:{b}* c', sessionId: '* ä{x}\\?[', userId: 'u:*} 日本' };
+    await store.appendRun({ ...ref, format: 'plain', items: ['x'], ttl: 60_000 });
+    const a = encodeId(ref.agentId);
+    const s = encodeId(ref.sessionId);
+    const session = `${prefix}{s.${a}.${s}}`;
+    expect(await keysUnder(raw, `${prefix}{?.${a}`)).toEqual(
+      [
+        `${session}:c`,
+        `${session}:d`,
+        `${session}:h`,
+        `${session}:q`,
+        `${prefix}{a.${a}}:all`,
+        `${prefix}{a.${a}}:u.${encodeId(ref.userId)}`,
+      ].sort(),
+    );
+    for (const key of await keysUnder(raw, `${prefix}{?.${a}`)) {
+      expect(key.slice(prefix.length)).toMatch(/^\{[as]\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?\}:(all|[cdhq]|u\.[A-Za-z0-9_-]+)$/);
+      const ttl = await raw.pttl(key);
+      expect(ttl).toBeGreaterThan(55_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    }
+    expect(await raw.zscore(`${prefix}{a.${a}}:all`, ref.sessionId)).not.toBeNull();
+  });
+
+  it('a session without a TTL has keys without one, and so has its index', async () => {
+    const ref = { agentId: 'no-ttl', sessionId: 's' };
+    await store.appendRun({ ...ref, format: 'plain', items: ['x'] });
+    for (const key of await keysUnder(raw, `${prefix}{?.${encodeId(ref.agentId)}`)) expect(await raw.pttl(key)).toBe(-1);
+  });
+
+  it('an index whose sessions all have a TTL expires with them', async () => {
+    const agentId = 'short-lived';
+    await store.appendRun({ agentId, sessionId: 's1', userId: 'u', format: 'plain', items: ['x'], ttl: 300 });
+    await store.appendRun({ agentId, sessionId: 's2', format: 'plain', items: ['x'], ttl: 400 });
+    expect((await keysUnder(raw, `${prefix}{?.${encodeId(agentId)}`)).length).toBe(10);
+    await sleep(600);
+    expect(await keysUnder(raw, `${prefix}{?.${encodeId(agentId)}`)).toEqual([]);
+  });
+
+  it('an expired session\'s entry in an index that outlives it is removed by the next listing', async () => {
+    const agentId = 'mixed';
+    const index = `${prefix}{a.${encodeId(agentId)}}:all`;
+    await store.appendRun({ agentId, sessionId: 'forever', format: 'plain', items: ['x'] });
+    await store.appendRun({ agentId, sessionId: 'brief', format: 'plain', items: ['x'], ttl: 200 });
+    await sleep(400);
+    expect(await raw.zscore(index, 'brief')).not.toBeNull();
+    const page = await store.listSessions({ agentId });
+    expect(page.sessions.map((x) => x.sessionId)).toEqual(['forever']);
+    expect(await raw.zscore(index, 'brief')).toBeNull();
+  });
+
+  it('a listing puts a session whose index entry lags behind its header back in its place', async () => {
+    const agentId = 'lagging';
+    const index = `${prefix}{a.${encodeId(agentId)}}:all`;
+    const { session } = await store.appendRun({ agentId, sessionId: 's', format: 'plain', items: ['x'] });
+    // What a cluster client that died between the session write and the index write leaves behind.
+    await raw.zadd(index, 1, 's');
+    const page = await store.listSessions({ agentId });
+    expect(page.sessions.map((x) => x.updatedAt)).toEqual([session.updatedAt]);
+    expect(Number(await raw.zscore(index, 's'))).toBe(session.updatedAt);
+  });
+
+  it('touchOnRead: reading a session restarts the TTL of all its keys and of its indexes', async () => {
+    const touching = RedisStore.fromConnectionString(inject('redisUrl'), { prefix, touchOnRead: true });
+    try {
+      const ref = { agentId: 'touch', sessionId: 's', userId: 'u' };
+      const first = await touching.appendRun({ ...ref, format: 'plain', items: ['x'], ttl: 2000 });
+      await sleep(700);
+      const h = await touching.getSession(ref);
+      expect(h?.expiresAt).toBeGreaterThan(first.session.expiresAt as number);
+      expect(h?.version).toBe(first.session.version);
+      for (const key of await keysUnder(raw, `${prefix}{?.${encodeId(ref.agentId)}`)) {
+        expect(await raw.pttl(key)).toBeGreaterThan(1700);
+      }
+      await sleep(700);
+      await touching.listRuns({ ...ref, limit: 1 });
+      await sleep(1000);
+      // 2.4 s after the append, alive thanks to the reads.
+      expect((await store.listSessions({ agentId: ref.agentId, userId: 'u' })).sessions).toHaveLength(1);
+      expect(await store.listRuns({ ...ref, limit: 5 })).toHaveLength(1);
+    } finally {
+      await touching.close();
+    }
+  });
+
+  it('prune without an agentId finds every agent under the prefix (SCAN) and removes old runs', async () => {
+    const own = randomPrefix('prune-all');
+    const pruning = RedisStore.fromConnectionString(inject('redisUrl'), { prefix: own });
+    try {
+      for (const agentId of ['p1', 'p2']) await pruning.appendRun({ agentId, sessionId: 's', format: 'plain', items: ['old'] });
+      await sleep(300);
+      for (const agentId of ['p1', 'p2']) await pruning.appendRun({ agentId, sessionId: 's', format: 'plain', items: ['new'] });
+      expect(await pruning.prune({ runsOlderThan: 150 })).toEqual({ sessions: 0, runs: 2 });
+      for (const agentId of ['p1', 'p2']) {
+        expect((await pruning.listRuns({ agentId, sessionId: 's', limit: 5 })).map((r) => r.items)).toEqual([['new']]);
+      }
+    } finally {
+      await pruning.close();
+    }
+  });
+
+  it('a prefix that would change the hash tag is refused, and a missing client is named', () => {
+    for (const bad of [() => new RedisStore({ client: raw, prefix: 'a{b' }), () => new RedisStore({} as never)]) {
+      try {
+        bad();
+        expect.unreachable();
+      } catch (err) {
+        expect(isAgentSessionsError(err, 'invalid_input')).toBe(true);
+        expect((err as Error).message).toMatch(/^\[agent-sessions\] \[redis\] /);
+      }
+    }
+  });
+});
+
+describe('key layout in a cluster', () => {
+  const prefix = randomPrefix('layout-cluster');
+  let client: Cluster;
+  let store: RedisStore;
+
+  beforeAll(() => {
+    client = clusterClient();
+    store = new RedisStore({ client, prefix });
+  });
+  afterAll(async () => {
+    await client?.quit();
+  });
+
+  it('every key of a session hashes to one slot, and an agent\'s indexes to one other', async () => {
+    const slot = async (key: string) => Number(await client.cluster('KEYSLOT', key));
+    for (let i = 0; i < 20; i++) {
+      const ref = { agentId: `agent-${i}`, sessionId: `session-${i}`, userId: `user-${i}` };
+      await store.appendRun({ ...ref, format: 'plain', items: ['x'] });
+      const a = encodeId(ref.agentId);
+      const base = `${prefix}{s.${a}.${encodeId(ref.sessionId)}}`;
+      const sessionSlots = new Set(await Promise.all(['h', 'd', 'q', 'c'].map((k) => slot(`${base}:${k}`))));
+      expect(sessionSlots.size).toBe(1);
+      const indexSlots = new Set(
+        await Promise.all([`${prefix}{a.${a}}:all`, `${prefix}{a.${a}}:u.${encodeId(ref.userId)}`].map(slot)),
+      );
+      expect(indexSlots.size).toBe(1);
+      // The data is really there, on whichever nodes own those slots.
+      expect(await client.exists(`${base}:h`, `${base}:d`, `${base}:q`, `${base}:c`)).toBe(4);
+      expect(await client.zscore(`${prefix}{a.${a}}:u.${encodeId(ref.userId)}`, ref.sessionId)).not.toBeNull();
+    }
+  });
+
+  it('prune without an agentId scans every master', async () => {
+    const agents = Array.from({ length: 12 }, (_, i) => `prune-${i}`);
+    for (const agentId of agents) await store.appendRun({ agentId, sessionId: 's', format: 'plain', items: ['old'] });
+    await sleep(300);
+    const res = await store.prune({ runsOlderThan: 150 });
+    // Also the 20 sessions of the test above: each had one run, older than 150 ms by now.
+    expect(res.runs).toBe(agents.length + 20);
+    for (const agentId of agents) expect(await store.listRuns({ agentId, sessionId: 's', limit: 5 })).toEqual([]);
+  });
+});

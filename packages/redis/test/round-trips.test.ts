@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type IORedis from 'ioredis';
+import type { Cluster } from 'ioredis';
+import { RedisStore } from '@agent-sessions/redis';
+import { clientAddress, clusterClient, clusterNodes, randomPrefix, watchServer, type SeenCommand } from './helpers.js';
+
+type Watcher = Awaited<ReturnType<typeof watchServer>>;
+
+const names = (cmds: SeenCommand[]): string[] => cmds.map((c) => c.name);
+
+describe('round trips on a standalone server (counted with MONITOR)', () => {
+  let store: RedisStore;
+  let watch: Watcher;
+  let addr: string;
+  /** What the store's connection sent, and what the scripts it ran did, since the last call. */
+  const observe = async () => {
+    const all = await watch.take();
+    return { sent: all.filter((c) => c.source === addr), lua: all.filter((c) => c.source === 'lua') };
+  };
+
+  beforeAll(async () => {
+    store = RedisStore.fromConnectionString(inject('redisUrl'), { prefix: randomPrefix('rt'), ttl: '1h' });
+    watch = await watchServer(inject('redisUrl'));
+    addr = await clientAddress(store.client as IORedis);
+    // Loads the scripts (the first call of each is EVALSHA, NOSCRIPT, EVAL).
+    await store.appendRun({ agentId: 'warm', sessionId: 'up', userId: 'u', format: 'plain', items: ['x'] });
+    await store.listRuns({ agentId: 'warm', sessionId: 'up', userId: 'u', limit: 1 });
+    await store.appendRun({ agentId: 'warm', sessionId: 'up', format: 'plain', items: ['y'] });
+    await observe();
+  });
+
+  afterAll(async () => {
+    await watch?.close();
+    await store?.close();
+  });
+
+  it('an append that creates a session, with its user and agent indexes, is one EVALSHA', async () => {
+    await store.appendRun({ agentId: 'rt', sessionId: 'new', userId: 'alice', format: 'plain', items: ['a', 'b'] });
+    const { sent, lua } = await observe();
+    expect(names(sent)).toEqual(['evalsha']);
+    // Inside the script: the session's four keys plus both listing indexes, all with a TTL.
+    expect(names(lua)).toContain('zadd');
+    expect(lua.filter((c) => c.name === 'pexpire').length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('an append to an existing session is one EVALSHA', async () => {
+    await store.appendRun({ agentId: 'rt', sessionId: 'new', userId: 'alice', format: 'plain', items: ['c'] });
+    expect(names((await observe()).sent)).toEqual(['evalsha']);
+  });
+
+  it('a retried append (same runId) is one EVALSHA and writes nothing', async () => {
+    const ref = { agentId: 'rt', sessionId: 'retry', format: 'plain', items: ['x'], runId: 'r-1' };
+    await store.appendRun(ref);
+    await observe();
+    await store.appendRun(ref);
+    const { sent, lua } = await observe();
+    expect(names(sent)).toEqual(['evalsha']);
+    expect(names(lua).filter((n) => !['hmget', 'hget'].includes(n))).toEqual([]);
+  });
+
+  it('loading the last 5 of 200 runs is one EVALSHA that reads exactly those 5 runs', async () => {
+    const ref = { agentId: 'rt', sessionId: 'long', userId: 'bob' };
+    for (let i = 1; i <= 200; i++) await store.appendRun({ ...ref, format: 'plain', items: [`turn-${i}`] });
+    await observe();
+    const runs = await store.listRuns({ ...ref, limit: 5 });
+    expect(runs.map((r) => r.seq)).toEqual([196, 197, 198, 199, 200]);
+    const { sent, lua } = await observe();
+    expect(names(sent)).toEqual(['evalsha']);
+    // Header check, one range read of the seq index, one HMGET of just those runs.
+    expect(names(lua)).toEqual(['hmget', 'zrevrangebyscore', 'hmget']);
+    expect(lua[1]?.args.slice(-3)).toEqual(['LIMIT', '0', '5']);
+    expect(lua[2]?.args.slice(1).sort()).toEqual(['s196', 's197', 's198', 's199', 's200']);
+  });
+
+  it('paging further back (beforeSeq) is also one EVALSHA', async () => {
+    const runs = await store.listRuns({ agentId: 'rt', sessionId: 'long', userId: 'bob', limit: 3, beforeSeq: 100 });
+    expect(runs.map((r) => r.seq)).toEqual([97, 98, 99]);
+    expect(names((await observe()).sent)).toEqual(['evalsha']);
+  });
+
+  it('getSession is one HMGET', async () => {
+    await store.getSession({ agentId: 'rt', sessionId: 'long' });
+    expect(names((await observe()).sent)).toEqual(['hmget']);
+  });
+
+  it('a call naming no user on a user\'s session needs a second call for that user\'s index', async () => {
+    // The script cannot name the owner's index key before it has read the owner; it reports
+    // the index as not done and the store updates it with one more EVALSHA.
+    await store.appendRun({ agentId: 'rt', sessionId: 'new', format: 'plain', items: ['d'] });
+    expect(names((await observe()).sent)).toEqual(['evalsha', 'evalsha']);
+  });
+});
+
+describe('round trips in a cluster (MONITOR on every master)', () => {
+  let store: RedisStore;
+  let watchers: Watcher[];
+  let addrs: Set<string>;
+  const observe = async () => {
+    const all = (await Promise.all(watchers.map((w) => w.take()))).flat();
+    return all.filter((c) => addrs.has(c.source));
+  };
+
+  beforeAll(async () => {
+    const client: Cluster = clusterClient();
+    store = new RedisStore({ client, prefix: randomPrefix('rt-cluster') });
+    watchers = await Promise.all(clusterNodes().map((n) => watchServer(n)));
+    // Enough sessions and agents that every node has run every script once (EVALSHA, NOSCRIPT, EVAL).
+    for (let i = 0; i < 30; i++) {
+      const ref = { agentId: `warm-${i}`, sessionId: `up-${i}`, userId: 'u' };
+      await store.appendRun({ ...ref, format: 'plain', items: ['x'] });
+      await store.listRuns({ ...ref, limit: 1 });
+    }
+    addrs = new Set(await Promise.all(client.nodes('master').map((n) => clientAddress(n))));
+    await observe();
+  });
+
+  afterAll(async () => {
+    await Promise.all((watchers ?? []).map((w) => w.close()));
+    await store?.client.quit();
+  });
+
+  it('an append is one EVALSHA on the session\'s node, then one on the agent index\'s node', async () => {
+    await store.appendRun({ agentId: 'rt', sessionId: 's1', userId: 'alice', format: 'plain', items: ['a'] });
+    expect(names(await observe())).toEqual(['evalsha', 'evalsha']);
+  });
+
+  it('a window load is one EVALSHA', async () => {
+    await store.listRuns({ agentId: 'rt', sessionId: 's1', userId: 'alice', limit: 10 });
+    expect(names(await observe())).toEqual(['evalsha']);
+  });
+});
