@@ -1,5 +1,6 @@
 import { registerAdapter } from '@agent-sessions/core';
 import type { Runnable } from '@langchain/core/runnables';
+import type { ReactAgent } from 'langchain';
 import { isLangChainAgent, isLangChainRunnable, type AgentLike } from './detect.js';
 import { SessionRunnable, type SessionAgent, type WithSessionStorageOptions } from './wrap.js';
 
@@ -30,7 +31,7 @@ declare module '@agent-sessions/core' {
     'langchain-agent': {
       agent: AgentLike;
       options: WithSessionStorageOptions;
-      wrapped: SessionAgent<AgentLike>;
+      wrapped: SessionAgent<ReactAgent>;
     };
   }
 }

@@ -83,16 +83,27 @@ function ref(session: ResolvedSession): SessionRef {
   return { agentId: session.agentId, sessionId: session.sessionId, userId: session.userId };
 }
 
+/** JSON with object keys sorted: stores such as PostgreSQL jsonb give keys back in their own order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
 /** Reads the window (one indexed range read in the common case); a new session has none. */
 export async function loadMessages(options: SessionStorageOptions, session: ResolvedSession): Promise<LoadedHistory> {
   if (session.generated) return { messages: [], storedById: new Map() };
   const window = await loadHistory(options.store, ref(session), langchainCodec, options.window ?? {});
+  const messages = fromStoredMessages(window.items);
+  // Serialized again from the loaded messages, so a message the run left alone compares equal.
   const storedById = new Map<string, string>();
-  for (const item of window.items) {
-    const id = item.data?.id;
-    if (typeof id === 'string') storedById.set(id, JSON.stringify(item));
-  }
-  return { messages: fromStoredMessages(window.items), storedById };
+  toStoredMessages(messages).forEach((item, i) => {
+    const id = messages[i]?.id;
+    if (typeof id === 'string') storedById.set(id, canonical(item));
+  });
+  return { messages, storedById };
 }
 
 /**
@@ -105,7 +116,7 @@ export function newMessages(all: readonly BaseMessage[], history: LoadedHistory)
     const id = m.id;
     if (typeof id !== 'string' || !history.storedById.has(id)) return true;
     const [stored] = toStoredMessages([m]) as [StoredMessage];
-    return JSON.stringify(stored) !== history.storedById.get(id);
+    return canonical(stored) !== history.storedById.get(id);
   });
 }
 

@@ -231,7 +231,7 @@ describe('withSessionStorage over a createAgent agent', () => {
     const runs = await runsOf(store, 'a1');
     expect(runs).toHaveLength(2);
     const [call, result] = [runs[0]!.items[1], runs[0]!.items[2]] as unknown as StoredMessage[];
-    const toolCallId = (call!.data as { tool_calls: { id: string }[] }).tool_calls[0]!.id;
+    const toolCallId = (call!.data as unknown as { tool_calls: { id: string }[] }).tool_calls[0]!.id;
     expect(result!.data.tool_call_id).toBe(toolCallId);
   });
 

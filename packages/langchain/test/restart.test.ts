@@ -1,0 +1,71 @@
+import { rmSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { PostgresStore } from '@agent-sessions/postgres';
+import { sessionStorageMiddleware, withSessionStorage } from '@agent-sessions/langchain';
+import { AIMessage, HumanMessage } from '@langchain/core/messages';
+import { fakeModel } from '@langchain/core/testing';
+import { createAgent } from 'langchain';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/services/util.js';
+import { describeItems, describeMessages, getWeather, runsOf } from './helpers.js';
+
+// A PostgreSQL database on disk (PGlite): each "process" opens it, builds its own store and
+// agent, and closes it again, as an app does across a restart.
+const dataDir = tempDir('langchain-restart');
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function processLifetime<T>(work: (store: PostgresStore) => Promise<T>): Promise<T> {
+  const db = new PGlite(dataDir);
+  try {
+    return await work(new PostgresStore({ client: db }));
+  } finally {
+    await db.close();
+  }
+}
+
+describe('memory across a restart (PGlite through @agent-sessions/postgres)', () => {
+  it('a wrapped agent remembers tool calls and results from the previous process', async () => {
+    await processLifetime(async (store) => {
+      const model = fakeModel()
+        .respondWithTools([{ name: 'get_weather', args: { city: 'Nairobi' } }])
+        .respond(new AIMessage('Sunny in Nairobi.'));
+      const agent = withSessionStorage(createAgent({ model, tools: [getWeather] }), { store });
+      await agent.invoke({ messages: [new HumanMessage('Weather in Nairobi?')] }, { configurable: { sessionId: 'restart-1' } });
+    });
+
+    const model = fakeModel().respond(new AIMessage('Nairobi.'));
+    await processLifetime(async (store) => {
+      const agent = withSessionStorage(createAgent({ model, tools: [getWeather] }), { store });
+      const out = await agent.invoke({ messages: [new HumanMessage('Which city?')] }, { configurable: { sessionId: 'restart-1' } });
+      expect(out.messages.at(-1)!.content).toBe('Nairobi.');
+      expect((await runsOf(store, 'restart-1')).map(describeItems)).toEqual([
+        ['human:Weather in Nairobi?', 'ai:Weather in Nairobi?', 'tool:It is sunny in Nairobi.', 'ai:Sunny in Nairobi.'],
+        ['human:Which city?', 'ai:Nairobi.'],
+      ]);
+    });
+    expect(describeMessages(model.calls[0]!.messages)).toEqual([
+      'human:Weather in Nairobi?',
+      'ai:Weather in Nairobi?',
+      'tool:It is sunny in Nairobi.',
+      'ai:Sunny in Nairobi.',
+      'human:Which city?',
+    ]);
+  });
+
+  it('an agent with the middleware resumes a generated session after the restart', async () => {
+    const sessionId = await processLifetime(async (store) => {
+      const model = fakeModel().respond(new AIMessage('Noted: 7 pm.'));
+      const agent = createAgent({ model, tools: [], middleware: [sessionStorageMiddleware({ store, agentId: 'scheduler' })] });
+      const out = await agent.invoke({ messages: [new HumanMessage('Dinner is at 7 pm.')] });
+      return out.sessionId;
+    });
+    expect(sessionId).toMatch(/^sess_/);
+
+    const model = fakeModel().respond(new AIMessage('At 7 pm.'));
+    await processLifetime(async (store) => {
+      const agent = createAgent({ model, tools: [], middleware: [sessionStorageMiddleware({ store, agentId: 'scheduler' })] });
+      await agent.invoke({ messages: [new HumanMessage('When is dinner?')] }, { configurable: { sessionId } });
+    });
+    expect(describeMessages(model.calls[0]!.messages)).toEqual(['human:Dinner is at 7 pm.', 'ai:Noted: 7 pm.', 'human:When is dinner?']);
+  });
+});
