@@ -134,6 +134,24 @@ describe('key layout and TTLs (standalone)', () => {
     }
   });
 
+  it('a client with an ioredis keyPrefix works: every key gets it, prune without agentId still finds them', async () => {
+    const keyPrefix = `${randomPrefix('kp')}`;
+    const prefixed = new IORedis(inject('redisUrl'), { keyPrefix });
+    const kp = new RedisStore({ client: prefixed, prefix: 'as:' });
+    try {
+      const ref = { agentId: 'kp', sessionId: 's', userId: 'u' };
+      await kp.appendRun({ ...ref, format: 'plain', items: ['old'] });
+      await sleep(200);
+      await kp.appendRun({ ...ref, format: 'plain', items: ['new'] });
+      expect((await keysUnder(raw, keyPrefix)).length).toBe(6);
+      expect((await kp.listSessions({ agentId: 'kp', userId: 'u' })).sessions.map((x) => x.sessionId)).toEqual(['s']);
+      expect(await kp.prune({ runsOlderThan: 100 })).toEqual({ sessions: 0, runs: 1 });
+      expect((await kp.listRuns({ ...ref, limit: 5 })).map((r) => r.items)).toEqual([['new']]);
+    } finally {
+      prefixed.disconnect();
+    }
+  });
+
   it('a prefix that would change the hash tag is refused, and a missing client is named', () => {
     for (const bad of [() => new RedisStore({ client: raw, prefix: 'a{b' }), () => new RedisStore({} as never)]) {
       try {
