@@ -39,6 +39,7 @@ const MESSAGES = [
   /server closed the connection/i,
   /the database system is (starting up|shutting down|in recovery mode)/i,
   /PGlite is closed/i,
+  /cannot use the store after close/i,
 ];
 
 /** `unavailable` for connection failures and timeouts, from pg, pg-pool, PGlite or Node; else undefined. */

@@ -66,7 +66,7 @@ export function lazyRunner(open: () => Promise<{ client: PgQueryable; end: () =>
   let opened: Promise<{ client: PgQueryable; end: () => Promise<void> }> | undefined;
   let ended = false;
   const get = () => {
-    if (ended) return Promise.reject(new Error('the store was closed'));
+    if (ended) return Promise.reject(new Error('cannot use the store after close()'));
     opened ??= open().catch((err: unknown) => {
       opened = undefined;
       throw err;

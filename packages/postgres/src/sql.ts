@@ -96,16 +96,21 @@ WHERE agent_id = $1::text AND session_id = $2::text AND expires_at IS NOT NULL A
 
     /*
      * The window: one indexed query that checks ownership and expiry on the header and reads the
-     * newest runs backwards along the (session_pk, seq) primary key. $1 agent, $2 session,
-     * $3 user, $4 now, $5 beforeSeq or NULL, $6 limit.
+     * newest runs backwards along the (session_pk, seq) primary key. The LIMIT sits inside the
+     * lateral join, next to its ORDER BY, so the planner stops after `limit` index entries
+     * however long the session is. $1 agent, $2 session, $3 user, $4 now, $5 beforeSeq or NULL,
+     * $6 limit.
      */
     listRuns: `
 SELECT ${RUN_COLS('r')}
-FROM ${S} s JOIN ${R} r ON r.session_pk = s.id
+FROM ${S} s CROSS JOIN LATERAL (
+  SELECT * FROM ${R} x
+  WHERE x.session_pk = s.id AND ($5::bigint IS NULL OR x.seq < $5::bigint)
+  ORDER BY x.seq DESC
+  LIMIT $6::integer
+) r
 WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
-  AND ($5::bigint IS NULL OR r.seq < $5::bigint)
-ORDER BY r.seq DESC
-LIMIT $6::integer`,
+ORDER BY r.seq DESC`,
 
     // The same, refreshing the session's expiry (touchOnRead).
     listRunsTouch: `
@@ -115,10 +120,13 @@ WITH h AS (
   UPDATE ${S} s SET expires_at = $4::bigint + s.ttl_ms FROM h WHERE s.id = h.id AND s.ttl_ms IS NOT NULL
 )
 SELECT ${RUN_COLS('r')}
-FROM h JOIN ${R} r ON r.session_pk = h.id
-WHERE ($5::bigint IS NULL OR r.seq < $5::bigint)
-ORDER BY r.seq DESC
-LIMIT $6::integer`,
+FROM h CROSS JOIN LATERAL (
+  SELECT * FROM ${R} x
+  WHERE x.session_pk = h.id AND ($5::bigint IS NULL OR x.seq < $5::bigint)
+  ORDER BY x.seq DESC
+  LIMIT $6::integer
+) r
+ORDER BY r.seq DESC`,
 
     // $1 agent, $2 session, $3 user, $4 now.
     getSession: `
