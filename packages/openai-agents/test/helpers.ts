@@ -26,8 +26,13 @@ export function inputProblems(input: string | readonly AgentInputItem[]): string
       if (result < 0) problems.push(`dangling call ${String(item.callId)} at ${i}`);
     }
     if (item.type === 'reasoning') {
+      // Reasoning belongs to the model output right after it: never last, never before a
+      // user message, a tool result or another reasoning item.
       const next = items[i + 1];
       if (!next) problems.push(`reasoning at the end (${i})`);
+      else if (next.role === 'user' || next.type === 'reasoning' || String(next.type).endsWith('_result')) {
+        problems.push(`stray reasoning at ${i}`);
+      }
     }
   });
   return problems;

@@ -123,6 +123,51 @@ describe('withSessionStorage(agent): sessions', () => {
   });
 });
 
+describe('withSessionStorage(agent): windows over reasoning and tool calls', () => {
+  it('hands the model a well-formed history for every item and token budget', async () => {
+    const store = new MemoryStore();
+    const think = (text: string) => ({ type: 'reasoning' as const, content: [{ type: 'input_text' as const, text }] });
+    const model = new ScriptedModel([
+      [think('need Paris'), functionCall('weather', { city: 'Paris' }, { callId: 'p1' })],
+      [think('need Rome too'), functionCall('weather', { city: 'Rome' }, { callId: 'r1' })],
+      [think('summarise'), assistantMessage('Paris sunny, Rome sunny.')],
+      [functionCall('weather', { city: 'Oslo' }, { callId: 'o1' })],
+      [assistantMessage('Oslo sunny.')],
+    ]);
+    const agent = new Agent({ name: 'wx', model, tools: [weather] });
+    const { sessionId } = await withSessionStorage(agent, { store }).run('Paris and Rome?');
+    await withSessionStorage(agent, { store }).run('And Oslo?', { sessionId });
+    const [firstRun] = await store.listRuns({ agentId: 'wx', sessionId, limit: 2 });
+    expect(types(firstRun!.items)).toEqual([
+      'message',
+      'reasoning',
+      'function_call',
+      'function_call_result',
+      'reasoning',
+      'function_call',
+      'function_call_result',
+      'reasoning',
+      'message',
+    ]);
+
+    const windows = [
+      ...Array.from({ length: 15 }, (_, maxItems) => ({ maxItems })),
+      ...[0, 20, 40, 60, 80, 100, 150, 200, 400].map((maxTokens) => ({ maxTokens })),
+      ...[0, 1, 2].map((maxToolCallsFromHistory) => ({ maxToolCallsFromHistory })),
+    ];
+    for (const window of windows) {
+      const probe = new ScriptedModel([[assistantMessage('ok')]]);
+      const wrapped = withSessionStorage(agent.clone({ model: probe }), { store, agentId: 'wx', window });
+      await wrapped.run('next', { sessionId, metadata: { probe: true } });
+      const seen = requestInputs(probe)[0]!;
+      expect(inputProblems(seen), JSON.stringify(window)).toEqual([]);
+      expect(texts(seen).at(-1)).toBe('user: next');
+      await store.popItem({ agentId: 'wx', sessionId });
+      await store.popItem({ agentId: 'wx', sessionId });
+    }
+  });
+});
+
 describe('withSessionStorage(agent): streaming', () => {
   it('saves a streamed run when the stream completes', async () => {
     const store = new MemoryStore();
