@@ -345,6 +345,11 @@ export class RedisStore extends SessionStore {
         if (h.updatedAt > e.score) {
           repairs.push(this.indexOp('put', this.indexKeys(h.agentId, h.userId), h.sessionId, h.updatedAt, h.ttlMs).catch(() => {}));
         }
+        // The header decides: a session written since the index was read may have left this
+        // page's range (it then belongs to an earlier page, or to none under these filters).
+        if (cursor && !isAfterCursor(h, cursor)) return;
+        if (input.updatedAfter !== null && h.updatedAt < input.updatedAfter) return;
+        if (input.updatedBefore !== null && h.updatedAt >= input.updatedBefore) return;
         found.push(h);
       });
       if (page.length < batch) break;
