@@ -24,7 +24,7 @@ async function processLifetime<T>(work: (store: PostgresStore) => Promise<T>): P
 }
 
 describe('memory across a restart (PGlite through @agent-sessions/postgres)', () => {
-  it('a wrapped agent remembers tool calls and results from the previous process', async () => {
+  it('a wrapped agent remembers tool calls and results from the previous process', { timeout: 90_000 }, async () => {
     await processLifetime(async (store) => {
       const model = fakeModel()
         .respondWithTools([{ name: 'get_weather', args: { city: 'Nairobi' } }])
@@ -52,7 +52,7 @@ describe('memory across a restart (PGlite through @agent-sessions/postgres)', ()
     ]);
   });
 
-  it('an agent with the middleware resumes a generated session after the restart', async () => {
+  it('an agent with the middleware resumes a generated session after the restart', { timeout: 90_000 }, async () => {
     const sessionId = await processLifetime(async (store) => {
       const model = fakeModel().respond(new AIMessage('Noted: 7 pm.'));
       const agent = createAgent({ model, tools: [], middleware: [sessionStorageMiddleware({ store, agentId: 'scheduler' })] });
