@@ -1,5 +1,6 @@
 import { startPostgres } from './postgres.js';
 import { startRedisService } from './redis.js';
+import { startMongodb } from './mongodb.js';
 
 /**
  * The list of services the global setup starts. Each entry lives in its own file
@@ -21,4 +22,5 @@ export interface Service {
 export const ALL: Service[] = [
   { name: 'postgres', start: startPostgres },
   { name: 'redis', start: startRedisService },
+  { name: 'mongodb', start: startMongodb },
 ];

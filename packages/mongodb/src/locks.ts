@@ -1,0 +1,73 @@
+import { AgentSessionsError } from '@agent-sessions/core';
+import type { Collection } from 'mongodb';
+import { newGen } from './documents.js';
+import { isDuplicateKey } from './errors.js';
+
+/** A per-session lease lock: a document whose unique `_id` only one writer can insert. */
+export interface LockDoc {
+  _id: string;
+  token: string;
+  /** Wall-clock time after which another writer may break the lock (its holder died). */
+  expiresAt: Date;
+}
+
+/**
+ * Whether conditional single-document updates are atomic on this server. Several updates race
+ * on one document, each requiring the value they all read: on MongoDB exactly one matches.
+ * FerretDB 1.x reads, filters and rewrites documents in separate steps, so several "win".
+ * A few rounds, since a race can by chance come out serialized.
+ */
+export async function probeAtomicUpdates(locks: Collection<LockDoc>): Promise<boolean> {
+  const _id = `probe:${newGen()}`;
+  try {
+    for (let round = 0; round < 3; round++) {
+      await locks.deleteOne({ _id });
+      await locks.insertOne({ _id, token: 'start', expiresAt: new Date(0) });
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => locks.updateOne({ _id, token: 'start' }, { $set: { token: `w${i}` } })),
+      );
+      const won = results.reduce((sum, r) => sum + r.modifiedCount, 0);
+      if (won !== 1) return false;
+    }
+    return true;
+  } finally {
+    await locks.deleteOne({ _id });
+  }
+}
+
+/**
+ * Runs `fn` while holding the session's lock. Used only on servers without atomic conditional
+ * updates: there, two writers of one session must not overlap at all. A lock older than
+ * `leaseMs` is taken to belong to a writer that died and is broken.
+ */
+export async function withLock<T>(
+  locks: Collection<LockDoc>,
+  key: string,
+  { leaseMs, timeoutMs, source }: { leaseMs: number; timeoutMs: number; source: string },
+  fn: () => Promise<T>,
+): Promise<T> {
+  const token = newGen();
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await locks.insertOne({ _id: key, token, expiresAt: new Date(Date.now() + leaseMs) });
+      break;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    const held = await locks.findOne({ _id: key });
+    if (held && held.expiresAt.getTime() < Date.now()) {
+      await locks.deleteOne({ _id: key, token: held.token });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new AgentSessionsError('conflict', `session is locked by another writer for over ${timeoutMs} ms`, { source });
+    }
+    await new Promise((r) => setTimeout(r, 1 + Math.random() * Math.min(2 ** attempt, 20)));
+  }
+  try {
+    return await fn();
+  } finally {
+    await locks.deleteOne({ _id: key, token }).catch(() => {});
+  }
+}
