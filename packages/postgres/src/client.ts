@@ -48,13 +48,33 @@ export function isQueryable(value: unknown): value is PgQueryable {
 
 /** Wraps an injected client. The caller owns it: `end` leaves it open. */
 export function runnerFor(client: PgQueryable, end: () => Promise<void> = async () => {}): SqlRunner {
+  const run = isSingleConnection(client) ? serialized() : <T>(fn: () => Promise<T>) => fn();
   return {
-    query: async <R>(text: string, params: unknown[]) => (await client.query(text, params)).rows as R[],
-    script: async (text: string) => {
-      if (typeof client.exec === 'function') await client.exec(text);
-      else await client.query(text);
-    },
+    query: <R>(text: string, params: unknown[]) => run(async () => (await client.query(text, params)).rows as R[]),
+    script: (text: string) =>
+      run(async () => {
+        if (typeof client.exec === 'function') await client.exec(text);
+        else await client.query(text);
+      }),
     end,
+  };
+}
+
+/**
+ * A pg.Client (or a pool's checked-out client) is one connection: pg queues overlapping queries
+ * but deprecates doing so (pg 9 drops it), so the store sends them one at a time itself. Pools
+ * and PGlite (which has its own queue) take concurrent calls as they are.
+ */
+function isSingleConnection(client: PgQueryable): boolean {
+  return 'connectionParameters' in client && !('totalCount' in client);
+}
+
+function serialized(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>) => {
+    const next = tail.then(fn, fn);
+    tail = next.catch(() => {});
+    return next;
   };
 }
 
