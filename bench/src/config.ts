@@ -1,0 +1,67 @@
+import type { Backend } from './contender.js';
+import type { TurnPlan } from './measure.js';
+
+/** Everything that sets how long the benchmark runs. */
+export interface BenchConfig {
+  name: 'full' | 'smoke';
+  backends: Backend[];
+  /** Session lengths (runs already stored) at which a turn is timed. */
+  lengths: number[];
+  /** Plans for ours and the floors, by session length. */
+  plan: Record<number, TurnPlan>;
+  /** Plans for the peers, by session length (a length absent here is not run for peers). */
+  peerPlan: Record<number, TurnPlan>;
+  /** Rounds the contenders of one backend take turns in (see measureTurns). */
+  rounds: number;
+  roundTrips: { length: number; warmup: number; turns: number };
+  throughput: { concurrency: number; length: number; seconds: number; warmupSeconds: number };
+  /** `skip`: backends left out of the memory section (the smoke run skips PGlite: same code as Postgres, seconds to boot). */
+  memory: { bigRuns: number; smallRuns: number; samples: number; skip?: Backend[] };
+  peers: boolean;
+}
+
+/**
+ * The full run (`pnpm bench`), about 6 to 8 minutes on a 2-core machine. Iteration counts:
+ * ours and the floors 400 timed turns after 40 warm-up turns at every length; the peers 300 at
+ * 10 runs, 100 at 1,000 runs and 20 at 10,000 runs (each of their turns reads the whole
+ * history, so it takes long enough that fewer samples give a stable median).
+ */
+export const FULL: BenchConfig = {
+  name: 'full',
+  backends: ['memory', 'pglite', 'postgres', 'redis'],
+  lengths: [10, 1000, 10000],
+  plan: {
+    10: { sessions: 40, warmup: 40, iterations: 400 },
+    1000: { sessions: 10, warmup: 40, iterations: 400 },
+    10000: { sessions: 3, warmup: 40, iterations: 400 },
+  },
+  peerPlan: {
+    10: { sessions: 40, warmup: 20, iterations: 300 },
+    1000: { sessions: 10, warmup: 10, iterations: 100 },
+    10000: { sessions: 3, warmup: 3, iterations: 20 },
+  },
+  rounds: 5,
+  roundTrips: { length: 1000, warmup: 5, turns: 30 },
+  throughput: { concurrency: 64, length: 100, seconds: 5, warmupSeconds: 1 },
+  memory: { bigRuns: 100_000, smallRuns: 10, samples: 15 },
+  peers: true,
+};
+
+/** The smoke run inside the test command: every code path, tiny sizes, a few seconds. */
+export const SMOKE: BenchConfig = {
+  name: 'smoke',
+  backends: ['memory', 'pglite', 'postgres', 'redis'],
+  lengths: [10, 50],
+  plan: {
+    10: { sessions: 2, warmup: 2, iterations: 6 },
+    50: { sessions: 2, warmup: 2, iterations: 6 },
+  },
+  peerPlan: {
+    50: { sessions: 1, warmup: 1, iterations: 3 },
+  },
+  rounds: 2,
+  roundTrips: { length: 50, warmup: 1, turns: 3 },
+  throughput: { concurrency: 4, length: 10, seconds: 0.3, warmupSeconds: 0.1 },
+  memory: { bigRuns: 500, smallRuns: 10, samples: 2, skip: ['pglite'] },
+  peers: true,
+};

@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, release, totalmem, type } from 'node:os';
+import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import pg from 'pg';
+import type { Backend } from './contender.js';
+import type { Servers } from './services.js';
+
+export interface Environment {
+  date: string;
+  commit: string | null;
+  machine: { cpu: string; cores: number; memoryGiB: number; os: string };
+  node: string;
+  servers: Record<string, string>;
+  packages: Record<string, string>;
+}
+
+const require = createRequire(import.meta.url);
+
+function version(pkg: string): string {
+  try {
+    // Read package.json from the resolved entry's directory upwards: not every package exports it.
+    const main = require.resolve(pkg);
+    let dir = main;
+    for (let i = 0; i < 6; i++) {
+      dir = dir.slice(0, dir.lastIndexOf('/'));
+      try {
+        const json = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')) as { name?: string; version?: string };
+        if (json.name === pkg) return json.version ?? '?';
+      } catch {
+        // keep going up
+      }
+    }
+  } catch {
+    // not installed
+  }
+  return 'not installed';
+}
+
+/** Where the numbers come from: the machine, the servers and their durability settings, the versions. */
+export async function describeEnvironment(servers: Servers, backends: readonly Backend[]): Promise<Environment> {
+  const out: Record<string, string> = {};
+  if (backends.includes('postgres') && servers.postgres) {
+    const c = new pg.Client({ connectionString: servers.postgres });
+    await c.connect();
+    const v = (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
+    const fsync = (await c.query<{ fsync: string }>('SHOW fsync')).rows[0]!.fsync;
+    const sync = (await c.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!.synchronous_commit;
+    await c.end();
+    out.postgres = `PostgreSQL ${v} (fsync=${fsync}, synchronous_commit=${sync}), loopback TCP`;
+  }
+  if (backends.includes('redis') && servers.redis) {
+    const r = new Redis(servers.redis);
+    const info = await r.info('server');
+    r.disconnect();
+    out.redis = `Redis ${/redis_version:(\S+)/.exec(info)?.[1] ?? '?'} (no persistence), loopback TCP`;
+  }
+  if (backends.includes('mongodb') && servers.mongodb) {
+    const m = new MongoClient(servers.mongodb);
+    await m.connect();
+    const info = await m.db('admin').command({ buildInfo: 1 });
+    await m.close();
+    const ferret = (info as { ferretdbVersion?: string; ferretdbFeatures?: unknown }).ferretdbVersion;
+    out.mongodb = `${ferret ? `FerretDB ${ferret}` : `MongoDB ${String(info.version)}`} (wire version of MongoDB ${String(info.version)}; server: ${servers.mongodbServer ?? '?'}), loopback TCP`;
+  }
+  if (backends.includes('pglite')) out.pglite = `PGlite ${version('@electric-sql/pglite')} in this process, in memory`;
+  if (backends.includes('memory')) out.memory = 'MemoryStore in this process';
+  let commit: string | null = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    commit = null;
+  }
+  const cpu = cpus();
+  return {
+    date: new Date().toISOString(),
+    commit,
+    machine: {
+      cpu: cpu[0]?.model.trim() ?? 'unknown',
+      cores: cpu.length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      os: `${type()} ${release()}`,
+    },
+    node: process.version,
+    servers: out,
+    packages: Object.fromEntries(
+      [
+        'pg',
+        '@electric-sql/pglite',
+        'ioredis',
+        'mongodb',
+        'redis',
+        '@langchain/core',
+        '@langchain/redis',
+        '@langchain/mongodb',
+        '@langchain/community',
+        '@langchain/langgraph-checkpoint-postgres',
+        '@langchain/langgraph-checkpoint-mongodb',
+      ].map((p) => [p, version(p)]),
+    ),
+  };
+}

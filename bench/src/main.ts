@@ -1,0 +1,230 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { FULL, SMOKE, type BenchConfig } from './config.js';
+import { BACKENDS, errorText, type Backend, type Contender, type ContenderFactory } from './contender.js';
+import { FLOORS } from './floors.js';
+import type { MemoryInput } from './memory-main.js';
+import { closePglite } from './pglite.js';
+import { measureThroughput, measureTurns, populate, sessionKey, type ThroughputResult } from './measure.js';
+import { describeEnvironment } from './environment.js';
+import { OURS } from './ours.js';
+import { PEERS } from './peers.js';
+import { hostPort, RoundTripProxy, viaProxy } from './proxy.js';
+import { buildReport, type BenchResults, type MemoryResult, type RoundTripResult } from './report.js';
+import { startServers, type Servers } from './services.js';
+import { summarize } from './stats.js';
+
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    only: { type: 'string' },
+    'no-peers': { type: 'boolean', default: false },
+  },
+});
+
+const config: BenchConfig = { ...(args.smoke ? SMOKE : FULL) };
+if (args.only) config.backends = args.only.split(',').map((s) => s.trim()) as Backend[];
+if (args['no-peers']) config.peers = false;
+for (const b of config.backends) if (!BACKENDS.includes(b)) throw new Error(`unknown backend '${b}' (one of ${BACKENDS.join(', ')})`);
+const outDir = resolve(args.out ?? join(import.meta.dirname, '..', 'results'));
+const prefix = `b${Date.now().toString(36)}`;
+
+const t0 = performance.now();
+function log(msg: string): void {
+  process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
+}
+
+const DEFAULT_PORTS: Partial<Record<Backend, number>> = { postgres: 5432, redis: 6379, mongodb: 27017 };
+
+function urlFor(servers: Servers, backend: Backend): string | undefined {
+  return backend === 'postgres' || backend === 'redis' || backend === 'mongodb' ? servers[backend] : undefined;
+}
+
+const byBackend = (list: ContenderFactory[], b: Backend) => list.filter((f) => f.backend === b);
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const servers = await startServers(config.backends);
+  const results: BenchResults = {
+    config,
+    environment: await describeEnvironment(servers, config.backends),
+    perTurn: [],
+    roundTrips: [],
+    throughput: [],
+    memory: [],
+    notMeasured: [],
+    durationSeconds: 0,
+  };
+  const open: Contender[] = [];
+  const notMeasured = (f: { id: string; label: string; backend: Backend }, err: unknown, when: string) => {
+    const reason = `${when}: ${errorText(err)}`;
+    log(`NOT MEASURED ${f.id}: ${reason}`);
+    results.notMeasured.push({ id: f.id, label: f.label, backend: f.backend, reason });
+  };
+  try {
+    // ---- 1. per-turn cost: ours, the floor and the peers of each backend, on the same server ----
+    const live = new Map<Backend, { ours: Contender; floor?: Contender | undefined; peers: Contender[] }>();
+    for (const backend of config.backends) {
+      const url = urlFor(servers, backend);
+      const ours = await byBackend(OURS, backend)[0]!.create(url);
+      open.push(ours);
+      const floorFactory = byBackend(FLOORS, backend)[0];
+      const floor = floorFactory ? await floorFactory.create(url) : undefined;
+      if (floor) open.push(floor);
+      const peers: Contender[] = [];
+      for (const f of config.peers ? byBackend(PEERS, backend) : []) {
+        try {
+          const p = await f.create(url);
+          open.push(p);
+          peers.push(p);
+        } catch (err) {
+          notMeasured(f, err, 'setup');
+        }
+      }
+      live.set(backend, { ours, floor, peers });
+
+      for (const length of config.lengths) {
+        const plan = config.plan[length]!;
+        const t0 = performance.now();
+        await populate(ours, prefix, length, plan.sessions);
+        if (floor) await populate(floor, prefix, length, plan.sessions);
+        const peerPlan = config.peerPlan[length];
+        const entries = [{ contender: ours, plan }, ...(floor ? [{ contender: floor, plan }] : [])];
+        if (peerPlan) {
+          for (const p of [...peers]) {
+            try {
+              await populate(p, prefix, length, peerPlan.sessions);
+              await p.turn(sessionKey(prefix, length, 0), length); // one untimed turn: fail here, not mid-measurement
+              entries.push({ contender: p, plan: peerPlan });
+            } catch (err) {
+              notMeasured(p, err, `at ${length} runs`);
+              peers.splice(peers.indexOf(p), 1);
+            }
+          }
+        }
+        log(`${backend} @ ${length} runs: populated in ${((performance.now() - t0) / 1000).toFixed(1)} s; timing ${entries.map((e) => e.contender.id).join(', ')}`);
+        const measured = await measureTurns(entries, prefix, length, config.rounds);
+        results.perTurn.push(...measured);
+        for (const m of measured) log(`  ${m.id.padEnd(32)} median ${m.ms.median.toFixed(3)} ms  p99 ${m.ms.p99.toFixed(3)} ms  (n=${m.ms.n})`);
+      }
+    }
+
+    // ---- 2. round trips per turn, counted on the wire (proxy) and at the driver ----
+    for (const backend of config.backends) {
+      const { ours, floor, peers } = live.get(backend)!;
+      const length = config.roundTrips.length;
+      const url = urlFor(servers, backend);
+      let proxy: RoundTripProxy | undefined;
+      let proxied: Contender[] = [];
+      if (url) {
+        const { host, port } = hostPort(url, DEFAULT_PORTS[backend]!);
+        proxy = new RoundTripProxy(host, port);
+        const proxyPort = await proxy.start();
+        for (const f of [...byBackend(OURS, backend), ...byBackend(FLOORS, backend), ...byBackend(PEERS, backend)]) {
+          if (f.role === 'peer' && !peers.some((p) => p.id === f.id)) continue;
+          const c = await f.create(viaProxy(url, proxyPort));
+          open.push(c);
+          proxied.push(c);
+        }
+      } else {
+        proxied = [ours, ...(floor ? [floor] : [])];
+      }
+      for (const c of proxied) {
+        const perTurn: number[] = [];
+        const commands: number[] = [];
+        const bytes: number[] = [];
+        const key = sessionKey(prefix, length, 0);
+        for (let i = 0; i < config.roundTrips.warmup + config.roundTrips.turns; i++) {
+          const before = proxy?.snapshot();
+          const cmd0 = c.commands?.();
+          await c.turn(key, i);
+          if (i < config.roundTrips.warmup) continue;
+          const after = proxy?.snapshot();
+          if (before && after) {
+            perTurn.push(after.flights - before.flights);
+            bytes.push(after.bytesUp - before.bytesUp + after.bytesDown - before.bytesDown);
+          }
+          if (cmd0 !== undefined) commands.push(c.commands!() - cmd0);
+        }
+        const r: RoundTripResult = {
+          id: c.id,
+          label: c.label,
+          backend,
+          role: c.role,
+          length,
+          turns: config.roundTrips.turns,
+          roundTrips: perTurn.length ? summarize(perTurn) : null,
+          commands: commands.length ? summarize(commands) : null,
+          bytes: bytes.length ? summarize(bytes) : null,
+        };
+        results.roundTrips.push(r);
+        log(`round trips ${c.id.padEnd(32)} ${r.roundTrips ? `wire ${r.roundTrips.median} (min ${r.roundTrips.min}, max ${r.roundTrips.max})` : ''} ${r.commands ? `driver ${r.commands.median}` : ''}`);
+      }
+      if (proxy) {
+        for (const c of proxied) {
+          open.splice(open.indexOf(c), 1);
+          await c.close();
+        }
+        await proxy.stop();
+      }
+    }
+
+    // ---- 3. throughput: many sessions in parallel against one server ----
+    for (const backend of config.backends) {
+      const { ours, floor } = live.get(backend)!;
+      const { concurrency, length, seconds, warmupSeconds } = config.throughput;
+      for (const c of [ours, ...(floor ? [floor] : [])]) {
+        await populate(c, `${prefix}t`, length, concurrency);
+        const r: ThroughputResult = await measureThroughput(c, `${prefix}t`, length, concurrency, seconds, warmupSeconds);
+        results.throughput.push(r);
+        log(`throughput ${c.id.padEnd(32)} ${r.turnsPerSecond.toFixed(0)} turns/s  p99 ${r.ms.p99.toFixed(2)} ms`);
+      }
+    }
+
+    // ---- 4. memory: loading a window from a huge session vs a small one (own process) ----
+    const { skip = [], ...memory } = config.memory;
+    results.memory = await runMemorySection({
+      backends: config.backends.filter((b) => !skip.includes(b)),
+      urls: Object.fromEntries(config.backends.map((b) => [b, urlFor(servers, b)])),
+      ...memory,
+      prefix: `${prefix}m`,
+    });
+  } finally {
+    for (const c of open.reverse()) await c.close().catch((err: unknown) => log(`closing ${c.id}: ${errorText(err)}`));
+    await closePglite();
+    await servers.stop();
+  }
+  results.durationSeconds = Math.round((performance.now() - started) / 1000);
+  const report = buildReport(results);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report.json, null, 2)}\n`);
+  writeFileSync(join(outDir, 'latest.svg'), report.svg);
+  writeFileSync(join(outDir, 'latest.md'), report.markdown);
+  process.stdout.write(`${report.text}\n`);
+  log(`wrote ${join(outDir, 'latest.json')}, latest.svg and latest.md in ${results.durationSeconds} s`);
+}
+
+/** Runs memory-main.ts in a child process with the GC flags it needs; its stderr is ours. */
+async function runMemorySection(input: MemoryInput): Promise<MemoryResult[]> {
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, '--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64', join(import.meta.dirname, 'memory-main.ts'), JSON.stringify(input)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  if (code !== 0) throw new Error(`the memory section failed (exit ${code})`);
+  return JSON.parse(out) as MemoryResult[];
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`[bench] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

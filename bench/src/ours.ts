@@ -1,0 +1,216 @@
+import { loadHistory, MemoryStore, type SessionStore } from '@agent-sessions/core';
+import { PostgresStore } from '@agent-sessions/postgres';
+import { RedisStore } from '@agent-sessions/redis';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { AGENT_ID, parallel, type Backend, type Contender, type ContenderFactory } from './contender.js';
+import { sharedPglite } from './pglite.js';
+import { turnCodec, turnItems, TURN_FORMAT, WINDOW_RUNS } from './turn.js';
+
+/**
+ * Our stores, used through the public API only: a turn is `loadHistory(store, ref, codec,
+ * { lastRuns: 10 })` then `store.appendRun(...)`, exactly what `withSessionStorage` does
+ * around an agent run.
+ *
+ * Long sessions are filled by a bulk path at the driver level that writes exactly the records
+ * the store's appends would (a header at version = last seq = N, and runs 1..N), then checked
+ * through the public API (`getSession` and the window) before anything is timed. A store
+ * without a bulk path here is filled with appends through the API.
+ */
+
+function ref(key: string) {
+  return { agentId: AGENT_ID, sessionId: key };
+}
+
+/** How a long session is filled: a driver-level bulk writer, or appends through the API, `width` at a time. */
+type Fill = { bulk: (key: string, runs: number) => Promise<void> } | { width: number };
+
+function storeContender(
+  base: { id: string; label: string; backend: Backend },
+  store: SessionStore,
+  fill: Fill,
+  close: () => Promise<void>,
+): Contender {
+  const load = (key: string) => loadHistory(store, ref(key), turnCodec, { lastRuns: WINDOW_RUNS });
+  return {
+    ...base,
+    role: 'ours',
+    async populate(key, runs) {
+      if ('bulk' in fill) await fill.bulk(key, runs);
+      else {
+        // Appends to one session may run concurrently: the store allocates seqs atomically.
+        await parallel(runs, fill.width, (i) =>
+          store.appendRun({ ...ref(key), format: TURN_FORMAT, items: turnItems(i + 1) }).then(() => {}),
+        );
+      }
+      await verify(store, key, runs);
+    },
+    async turn(key, n) {
+      await load(key);
+      await store.appendRun({ ...ref(key), format: TURN_FORMAT, items: turnItems(n) });
+    },
+    load,
+    close,
+  };
+}
+
+/** Fails unless the session reads back through the API as if `runs` appends had made it. */
+async function verify(store: SessionStore, key: string, runs: number): Promise<void> {
+  const session = await store.getSession(ref(key));
+  const window = await loadHistory(store, ref(key), turnCodec, { lastRuns: WINDOW_RUNS });
+  const seqs = window.runs.map((r) => r.seq);
+  const expected = Array.from({ length: Math.min(runs, WINDOW_RUNS) }, (_, i) => runs - Math.min(runs, WINDOW_RUNS) + 1 + i);
+  if (
+    !session ||
+    session.lastSeq !== runs ||
+    session.version !== runs ||
+    JSON.stringify(seqs) !== JSON.stringify(expected) ||
+    window.items.length !== expected.length * 4
+  ) {
+    throw new Error(
+      `${store.name}: session ${key} does not read back as ${runs} appended runs (lastSeq ${session?.lastSeq}, version ${session?.version}, window seqs ${seqs.join(',')}, ${window.items.length} items)`,
+    );
+  }
+}
+
+function runId(seq: number): string {
+  return `run_${seq.toString(36)}_${Math.random().toString(36).slice(2, 12)}`;
+}
+
+// ---- memory ----
+
+export const memoryOurs: ContenderFactory = {
+  id: 'memory',
+  label: 'MemoryStore',
+  backend: 'memory',
+  role: 'ours',
+  async create() {
+    const store = new MemoryStore();
+    return storeContender(this, store, { width: 1 }, () => store.close());
+  },
+};
+
+// ---- Postgres and PGlite: PostgresStore over an injected client ----
+
+/** A `query` wrapper that counts statements, the same object the store is handed. */
+export interface CountingClient {
+  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+  exec?: (script: string) => Promise<unknown>;
+  statements: number;
+}
+
+function counting(client: { query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }> }, exec?: (s: string) => Promise<unknown>): CountingClient {
+  const c: CountingClient = {
+    statements: 0,
+    query: (text, params) => {
+      c.statements++;
+      return client.query(text, params);
+    },
+  };
+  if (exec) {
+    c.exec = (script) => {
+      c.statements++;
+      return exec(script);
+    };
+  }
+  return c;
+}
+
+const PG_SCHEMA = 'bench';
+const PG_SESSIONS = `"${PG_SCHEMA}"."agent_sessions_sessions"`;
+const PG_RUNS = `"${PG_SCHEMA}"."agent_sessions_runs"`;
+
+/** Writes the header and run rows appends would, in a few statements (see migrations.ts of @agent-sessions/postgres). */
+function pgBulk(query: (t: string, p: unknown[]) => Promise<{ rows: unknown[] }>) {
+  return async (key: string, runs: number) => {
+    const now = Date.now();
+    const { rows } = await query(
+      `INSERT INTO ${PG_SESSIONS} (agent_id, session_id, user_id, created_at, updated_at, expires_at, ttl_ms, metadata, state, summary, version, last_seq)
+       VALUES ($1, $2, NULL, $3, $3, NULL, NULL, '{}', '{}', NULL, $4, $4) RETURNING id`,
+      [AGENT_ID, key, now, runs],
+    );
+    const pk = (rows[0] as { id: string | number }).id;
+    for (let start = 1; start <= runs; start += 2000) {
+      const seqs: number[] = [];
+      const ids: string[] = [];
+      const items: string[] = [];
+      for (let seq = start; seq < Math.min(runs + 1, start + 2000); seq++) {
+        seqs.push(seq);
+        ids.push(runId(seq));
+        items.push(JSON.stringify(turnItems(seq)));
+      }
+      await query(
+        `INSERT INTO ${PG_RUNS} (session_pk, seq, run_id, created_at, status, format, items, usage, metadata)
+         SELECT $1::bigint, s, r, $2::bigint, 'completed', $3::text, i::jsonb, NULL, NULL
+         FROM unnest($4::bigint[], $5::text[], $6::text[]) AS u(s, r, i)`,
+        [pk, now, TURN_FORMAT, seqs, ids, items],
+      );
+    }
+  };
+}
+
+export const postgresOurs: ContenderFactory = {
+  id: 'postgres',
+  label: 'PostgresStore (pg.Pool)',
+  backend: 'postgres',
+  role: 'ours',
+  async create(url) {
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    pool.on('error', () => {});
+    const client = counting(pool);
+    const store = new PostgresStore({ client, schema: PG_SCHEMA });
+    await store.getSession(ref('warm-up')); // runs the migrations
+    const c = storeContender(this, store, { bulk: pgBulk((t, p) => pool.query(t, p)) }, async () => {
+      await store.close();
+      await pool.end();
+    });
+    return Object.assign(c, { commands: () => client.statements });
+  },
+};
+
+export const pgliteOurs: ContenderFactory = {
+  id: 'pglite',
+  label: 'PostgresStore (PGlite, in memory)',
+  backend: 'pglite',
+  role: 'ours',
+  async create() {
+    const db = await sharedPglite();
+    const client = counting(
+      { query: async (t, p) => ({ rows: (await db.query(t, p)).rows }) },
+      (s) => db.exec(s),
+    );
+    const store = new PostgresStore({ client, schema: PG_SCHEMA });
+    await store.getSession(ref('warm-up'));
+    const c = storeContender(this, store, { bulk: pgBulk(async (t, p) => ({ rows: (await db.query(t, p)).rows })) }, () => store.close());
+    return Object.assign(c, { commands: () => client.statements });
+  },
+};
+
+// ---- Redis: RedisStore over an ioredis client ----
+
+export const redisOurs: ContenderFactory = {
+  id: 'redis',
+  label: 'RedisStore (ioredis)',
+  backend: 'redis',
+  role: 'ours',
+  async create(url) {
+    const client = new Redis(url!, { maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    // Count every command the client sends (a pipeline's commands each count once).
+    let commands = 0;
+    const send = client.sendCommand.bind(client);
+    client.sendCommand = ((...args: Parameters<typeof send>) => {
+      commands++;
+      return send(...args);
+    }) as typeof client.sendCommand;
+    const store = new RedisStore({ client, prefix: 'bench:' });
+    // Each append is one atomic script, so many may be in flight on one session.
+    const c = storeContender(this, store, { width: 64 }, async () => {
+      await store.close();
+      client.disconnect();
+    });
+    return Object.assign(c, { commands: () => commands });
+  },
+};
+
+export const OURS: ContenderFactory[] = [memoryOurs, pgliteOurs, postgresOurs, redisOurs];
