@@ -426,13 +426,26 @@ export class RedisStore extends SessionStore {
   }
 
   protected async doClose(): Promise<void> {
-    if (!this.ownsClient) return;
+    if (!this.ownsClient || this.client.status === 'end') return;
+    // QUIT resolves on the server's OK, before the socket has closed: wait for 'end' too, so
+    // nothing of the store is left open when close() returns (bounded, for a dead server).
+    const ended = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      timer.unref();
+      this.client.once('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     try {
       await this.client.quit();
     } catch {
       // Already closed or unreachable: drop the socket and stop reconnecting.
       this.client.disconnect();
     }
+    await ended;
+    // Read again: the status changed while awaiting (TypeScript narrowed it from the check above).
+    if ((this.client.status as string) !== 'end') this.client.disconnect();
   }
 }
 
