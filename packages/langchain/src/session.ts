@@ -96,8 +96,12 @@ function canonical(value: unknown): string {
 export async function loadMessages(options: SessionStorageOptions, session: ResolvedSession): Promise<LoadedHistory> {
   if (session.generated) return { messages: [], storedById: new Map() };
   const window = await loadHistory(options.store, ref(session), langchainCodec, options.window ?? {});
-  const messages = fromStoredMessages(window.items);
-  // Serialized again from the loaded messages, so a message the run left alone compares equal.
+  return historyOf(fromStoredMessages(window.items));
+}
+
+/** A history made of these messages. */
+export function historyOf(messages: BaseMessage[]): LoadedHistory {
+  // Serialized the way a run's messages will be, so a message the run left alone compares equal.
   const storedById = new Map<string, string>();
   toStoredMessages(messages).forEach((item, i) => {
     const id = messages[i]?.id;
@@ -118,6 +122,18 @@ export function newMessages(all: readonly BaseMessage[], history: LoadedHistory)
     const [stored] = toStoredMessages([m]) as [StoredMessage];
     return canonical(stored) !== history.storedById.get(id);
   });
+}
+
+/** The item ids of the session's newest run if it was interrupted (a paused graph run), else none. */
+export async function pendingIds(options: SessionStorageOptions, session: ResolvedSession): Promise<Set<string>> {
+  const [latest] = await options.store.listRuns({ ...ref(session), limit: 1 });
+  const ids = new Set<string>();
+  if (latest?.status !== 'interrupted') return ids;
+  for (const item of latest.items as unknown as StoredMessage[]) {
+    const id = item?.data?.id;
+    if (typeof id === 'string') ids.add(id);
+  }
+  return ids;
 }
 
 export interface SaveInput {

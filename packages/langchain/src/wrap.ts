@@ -17,7 +17,9 @@ import {
   SOURCE,
   announce,
   checkOptions,
+  historyOf,
   loadMessages,
+  pendingIds,
   newMessages,
   resolveSession,
   saveFailure,
@@ -77,6 +79,19 @@ function inputMessagesOf(input: unknown): { messages: BaseMessage[]; state: bool
     return { messages: list.map((m) => toMessage(m as BaseMessageLike)), state: true };
   }
   return undefined;
+}
+
+/** Reads a graph thread's messages (`getState`), for agents and compiled graphs. */
+function threadReader(target: Target): ((config: RunnableConfig) => Promise<BaseMessage[]>) | undefined {
+  const graph = (isLangChainAgent(target) ? target.graph : target) as {
+    getState?: (config: RunnableConfig) => Promise<{ values?: { messages?: unknown } }>;
+  };
+  if (!isGraph(target) || typeof graph.getState !== 'function') return undefined;
+  return async (config) => {
+    const snapshot = await graph.getState!(config);
+    const messages = snapshot.values?.messages;
+    return Array.isArray(messages) ? messages.filter(isBaseMessage) : [];
+  };
 }
 
 /** Catches the final state of a graph run, whatever `streamMode` the caller streams with. */
@@ -212,10 +227,9 @@ export class SessionRunnable<
     return (this.target as { stream(i: unknown, c: unknown): Promise<AsyncIterable<unknown>> }).stream(input, config);
   }
 
-  /** Resolves the session and loads its window; undefined for input that continues a paused graph run. */
+  /** Resolves the session and loads its window; undefined for a call the wrapper leaves alone. */
   private async start(input: unknown, options: Partial<CallOptions> | undefined): Promise<Run | undefined> {
-    // A Command (or null) resumes a checkpointed graph run: LangGraph owns that state.
-    if (input === null || input === undefined || isCommand(input)) return undefined;
+    if (input === null || input === undefined || isCommand(input)) return this.startResume(input, options);
     const parsed = inputMessagesOf(input);
     if (!parsed) {
       throw invalid(
@@ -243,6 +257,33 @@ export class SessionRunnable<
       config = { ...config, configurable: { ...configurable, thread_id: session.sessionId } };
     }
     return { session, history, inputMessages, callInput, config, stateInput: parsed.state };
+  }
+
+  /**
+   * A `Command` (or null) continues a checkpointed graph run, typically one paused for a human
+   * decision and stored as `interrupted`. The thread holds the state: what the thread held before,
+   * minus the paused run's own messages, is history; everything else in the result is saved as
+   * the finished run (the paused run stays, out of the default window).
+   */
+  private async startResume(input: unknown, options: Partial<CallOptions> | undefined): Promise<Run | undefined> {
+    const configurable = (options as RunnableConfig | undefined)?.configurable as Record<string, unknown> | undefined;
+    const read = threadReader(this.target);
+    if (!read || (configurable?.sessionId === undefined && configurable?.thread_id === undefined)) return undefined;
+    const session = resolveSession(this.sessionOptions, configurable);
+    const config: RunnableConfig = {
+      ...(options as RunnableConfig | undefined),
+      configurable: { ...configurable, thread_id: configurable?.thread_id ?? session.sessionId },
+    };
+    let before: BaseMessage[];
+    try {
+      before = await read(config);
+    } catch {
+      return undefined; // No checkpointer: LangGraph reports that itself.
+    }
+    await announce(this.sessionOptions, session);
+    const pending = await pendingIds(this.sessionOptions, session);
+    const prior = before.filter((m) => typeof m.id !== 'string' || !pending.has(m.id));
+    return { session, history: historyOf(prior), inputMessages: [], callInput: input, config, stateInput: true };
   }
 
   /** The messages the run added to the input, from whatever the runnable returned. */

@@ -1,8 +1,8 @@
 import { sessionStorageMiddleware } from '@agent-sessions/langchain';
 import { AIMessage, HumanMessage } from '@langchain/core/messages';
 import { fakeModel } from '@langchain/core/testing';
-import { MemorySaver } from '@langchain/langgraph';
-import { createAgent } from 'langchain';
+import { Command, MemorySaver } from '@langchain/langgraph';
+import { createAgent, humanInTheLoopMiddleware } from 'langchain';
 import { describe, expect, it } from 'vitest';
 import { describeItems, describeMessages, getWeather, newStore, runsOf } from './helpers.js';
 
@@ -117,6 +117,30 @@ describe('sessionStorageMiddleware', () => {
       expect(third.messages).toHaveLength(8);
       expect(new Set(third.messages.map((m) => m.id)).size).toBe(8);
       expect((await runsOf(store, 'cp-1')).map((r) => r.items.length)).toEqual([4, 2, 2]);
+    });
+
+    it('saves a run paused for approval once it is resumed and finishes', async () => {
+      const model = fakeModel()
+        .respondWithTools([{ name: 'get_weather', args: { city: 'Oslo' } }])
+        .respond(new AIMessage('Cold in Oslo.'))
+        .respond(new AIMessage('Oslo.'));
+      const store = newStore();
+      const agent = createAgent({
+        model,
+        tools: [getWeather],
+        checkpointer: new MemorySaver(),
+        middleware: [sessionStorageMiddleware({ store }), humanInTheLoopMiddleware({ interruptOn: { get_weather: true } })],
+      });
+      const thread = { configurable: { thread_id: 'hitl-m' } };
+      const paused = await agent.invoke({ messages: [new HumanMessage('Weather in Oslo?')] }, thread);
+      expect(paused.__interrupt__).toHaveLength(1);
+      expect(await runsOf(store, 'hitl-m')).toEqual([]);
+
+      await agent.invoke(new Command({ resume: { decisions: [{ type: 'approve' }] } }), thread);
+      const turn = ['human:Weather in Oslo?', 'ai:Weather in Oslo?', 'tool:It is sunny in Oslo.', 'ai:Cold in Oslo.'];
+      expect((await runsOf(store, 'hitl-m')).map(describeItems)).toEqual([turn]);
+      await agent.invoke({ messages: [new HumanMessage('Which city?')] }, thread);
+      expect(describeMessages(model.calls[2]!.messages)).toEqual([...turn, 'human:Which city?']);
     });
 
     it('the store is the source of truth: the window replaces the thread copy, and a fresh thread resumes from the store', async () => {

@@ -5,7 +5,8 @@ import { StringOutputParser } from '@langchain/core/output_parsers';
 import { ChatPromptTemplate, MessagesPlaceholder } from '@langchain/core/prompts';
 import { fakeModel } from '@langchain/core/testing';
 import { MemorySaver } from '@langchain/langgraph';
-import { createAgent } from 'langchain';
+import { Command } from '@langchain/langgraph';
+import { createAgent, humanInTheLoopMiddleware } from 'langchain';
 import { describe, expect, it } from 'vitest';
 import { describeItems, describeMessages, getWeather, newStore, runsOf } from './helpers.js';
 
@@ -81,6 +82,21 @@ describe('withSessionStorage over a chat model', () => {
     }).rejects.toThrow('stream broke');
     const runs = await runsOf(store, 'sf');
     expect(runs.map((r) => [r.status, describeItems(r)])).toEqual([['failed', ['human:Hi.']]]);
+  });
+
+  it('records a stream the caller stops reading early as interrupted, with its input', async () => {
+    const model = fakeModel().respond(new AIMessage('Never read.')).respond(new AIMessage('Next.'));
+    const store = newStore();
+    const chain = withSessionStorage(model.pipe(new StringOutputParser()), { store });
+    const stream = await chain.stream('Start.', session('early'));
+    await stream.cancel();
+    await chain.invoke('Next question.', session('early'));
+    const runs = await runsOf(store, 'early');
+    expect(runs.map((r) => [r.status, describeItems(r)])).toEqual([
+      ['interrupted', ['human:Start.']],
+      ['completed', ['human:Next question.', 'ai:Next.']],
+    ]);
+    expect(describeMessages(model.calls[1]!.messages)).toEqual(['human:Next question.']);
   });
 
   it('batches runs of different sessions', async () => {
@@ -291,6 +307,39 @@ describe('withSessionStorage over a createAgent agent', () => {
       ['completed', ['human:Third.', 'ai:Back.']],
     ]);
     expect(describeMessages(model.calls[2]!.messages)).toEqual(['human:Hi.', 'ai:Fine.', 'human:Third.']);
+  });
+
+  it('stores a run paused for approval as interrupted, and the resumed run (a Command) as completed', async () => {
+    const model = fakeModel()
+      .respondWithTools([{ name: 'get_weather', args: { city: 'Bern' } }])
+      .respond(new AIMessage('Sunny in Bern.'))
+      .respond(new AIMessage('Bern.'));
+    const store = newStore();
+    const agent = withSessionStorage(
+      createAgent({
+        model,
+        tools: [getWeather],
+        checkpointer: new MemorySaver(),
+        middleware: [humanInTheLoopMiddleware({ interruptOn: { get_weather: true } })],
+      }),
+      { store },
+    );
+    const paused = await agent.invoke({ messages: [new HumanMessage('Weather in Bern?')] }, session('hitl'));
+    expect(paused.__interrupt__).toHaveLength(1);
+    expect((await runsOf(store, 'hitl')).map((r) => [r.status, describeItems(r)])).toEqual([
+      ['interrupted', ['human:Weather in Bern?', 'ai:Weather in Bern?']],
+    ]);
+
+    const resumed = await agent.invoke(new Command({ resume: { decisions: [{ type: 'approve' }] } }) as never, session('hitl'));
+    expect(resumed.messages.at(-1)!.content).toBe('Sunny in Bern.');
+    const turn = ['human:Weather in Bern?', 'ai:Weather in Bern?', 'tool:It is sunny in Bern.', 'ai:Sunny in Bern.'];
+    expect((await runsOf(store, 'hitl')).map((r) => [r.status, describeItems(r)])).toEqual([
+      ['interrupted', turn.slice(0, 2)],
+      ['completed', turn],
+    ]);
+
+    await agent.invoke({ messages: [new HumanMessage('Which city?')] }, session('hitl'));
+    expect(describeMessages(model.calls[2]!.messages)).toEqual([...turn, 'human:Which city?']);
   });
 
   it('keeps two concurrent sessions on one agent apart', async () => {
