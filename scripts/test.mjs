@@ -1,5 +1,6 @@
 // The README's test command: sets up everything a fresh machine lacks, then runs every check.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensurePnpm, installAndBuild, log, root, run } from './lib.mjs';
 import { ensureServices } from './install-services.mjs';
@@ -21,10 +22,16 @@ const res = run(pnpm, ['exec', 'vitest', 'run', '--reporter=default', '--reporte
   allowFail: true,
 });
 
-for (const step of ['scripts/run-examples.mjs', 'scripts/bench-smoke.mjs']) {
-  if (existsSync(join(root, step)) && res.status === 0) {
-    log(`running ${step}`);
-    run('node', [step]);
+if (res.status === 0) {
+  // The README's other command, as a user runs it (set-up already done), on a throwaway store.
+  log('running the demo (npm run demo) on a fresh embedded store');
+  const demoDir = mkdtempSync(join(tmpdir(), 'agent-sessions-demo-'));
+  run('node', ['scripts/demo.mjs', '--no-setup'], { env: { DEMO_DATA_DIR: demoDir } });
+  for (const step of ['scripts/bench-smoke.mjs']) {
+    if (existsSync(join(root, step))) {
+      log(`running ${step}`);
+      run('node', [step]);
+    }
   }
 }
 

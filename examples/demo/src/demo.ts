@@ -1,0 +1,84 @@
+// The demo behind `npm run demo`: one turn-taking process per invocation, so running it twice
+// with the same session id shows the agent remembering across a process restart.
+//
+//   tsx src/demo.ts chat [--url URL] [--session ID] "message" ["message" ...]
+//   tsx src/demo.ts list [--url URL]
+//
+// URL defaults to an embedded PGlite database in ./.agent-sessions/demo; any createStore URL
+// works: postgres://…, redis://…, mongodb://…, memory:// (forgets on exit).
+import { createStore, redactUrl, withSessionStorage } from '@agent-sessions/core';
+import '@agent-sessions/openai-agents';
+import { Agent, setTracingDisabled, tool } from '@openai/agents';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { lastSeen, offlineModel } from './model.js';
+
+const args = process.argv.slice(2);
+const command = args.shift() ?? 'chat';
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const [, value] = args.splice(i, 2);
+  return value;
+};
+const dataDir = resolve(process.env.DEMO_DATA_DIR ?? '.agent-sessions/demo');
+const url = flag('url') ?? process.env.AGENT_SESSIONS_URL ?? `pglite://${dataDir}`;
+const sessionFlag = flag('session');
+const online = Boolean(process.env.OPENAI_API_KEY);
+if (!online) setTracingDisabled(true);
+
+const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
+const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+
+if (url.startsWith('pglite://')) mkdirSync(url.slice('pglite://'.length), { recursive: true });
+const store = await createStore(url);
+const agentId = 'demo-support';
+const where = url.startsWith('pglite://') ? `PGlite files in ${url.slice('pglite://'.length)}` : redactUrl(url);
+
+try {
+  if (command === 'list') {
+    const page = await store.listSessions({ agentId, limit: 10 });
+    console.log(bold(`Sessions of agent '${agentId}' in ${where}, newest first:`));
+    if (page.sessions.length === 0) console.log('  (none yet)');
+    for (const s of page.sessions) {
+      console.log(`  ${s.sessionId}  ${s.lastSeq} turns  last active ${new Date(s.updatedAt).toISOString()}`);
+    }
+  } else if (command === 'chat') {
+    const lookupOrder = tool({
+      name: 'lookup_order',
+      description: 'Looks up the shipping status of an order.',
+      parameters: z.object({ orderId: z.string() }),
+      execute: async ({ orderId }) => `order ${orderId} shipped yesterday and arrives tomorrow`,
+    });
+    const agent = new Agent({
+      name: 'support',
+      instructions: 'You are a brief support agent. Remember what the user tells you. Use lookup_order for order status.',
+      model: online ? (process.env.OPENAI_MODEL ?? 'gpt-4.1-mini') : offlineModel(),
+      tools: [lookupOrder],
+    });
+    // One import per framework above; this call works for any registered framework's agent.
+    const support = withSessionStorage(agent, { store, agentId });
+    console.log(dim(`store: ${where} · model: ${online ? 'OpenAI' : 'offline (scripted, reads only what it is sent)'}`));
+    let sessionId = sessionFlag;
+    if (sessionId) {
+      const before = await store.getSession({ agentId, sessionId });
+      console.log(dim(`resuming session ${sessionId}: ${before ? `${before.lastSeq} earlier turns in storage` : 'not found, starting it'}`));
+    }
+    for (const message of args) {
+      console.log(`${bold('you')}   ${message}`);
+      const result = await support.run(message, { sessionId });
+      sessionId = result.sessionId;
+      console.log(`${bold('agent')} ${String(result.finalOutput)}`);
+      if (!online) console.log(dim(`      (the model was sent ${lastSeen.items} item${lastSeen.items === 1 ? '' : 's'}: this turn and the history loaded from storage)`));
+    }
+
+    console.log(dim(`session id: ${sessionId}`));
+  } else {
+    console.error(`unknown command '${command}': use chat or list`);
+    process.exitCode = 2;
+  }
+} finally {
+  // A failure above is the one worth reporting; a second one from close() must not hide it.
+  await store.close().catch(() => {});
+}

@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, inject, it } from 'vitest';
+
+const dir = fileURLToPath(new URL('..', import.meta.url));
+
+function demo(args: string[], env: Record<string, string> = {}): string {
+  const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/demo.ts', ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, OPENAI_API_KEY: '', ...env },
+    timeout: 120_000,
+  });
+  expect(res.status, res.stderr).toBe(0);
+  return res.stdout;
+}
+
+// The same demo, in separate processes, against every kind of store: the second process
+// knows what was said only if the session came back from storage.
+const targets = () => [
+  { name: 'pglite (the default)', args: [] as string[], env: { DEMO_DATA_DIR: mkdtempSync(join(tmpdir(), 'demo-')) } },
+  { name: 'postgres', args: ['--url', inject('postgresUrl')], env: {} },
+  { name: 'redis', args: ['--url', inject('redisUrl')], env: {} },
+  { name: 'mongodb', args: ['--url', inject('mongodbUrl')], env: {} },
+];
+
+describe.each(targets())('the demo on $name', ({ args, env }) => {
+  it('remembers across a process restart and lists the session', () => {
+    const first = demo(['chat', ...args, "Hi, I'm Ada. My order number is 1234.", 'Where is my order?'], env);
+    expect(first).toContain('Nice to meet you, Ada.');
+    expect(first).toContain('order 1234 shipped yesterday');
+    const sessionId = /session id: (sess_\S+)/.exec(first)?.[1];
+    expect(sessionId).toBeTruthy();
+
+    const second = demo(['chat', ...args, '--session', sessionId!, 'Do you remember what my name is?'], env);
+    expect(second).toContain('2 earlier turns in storage');
+    expect(second).toContain('You are Ada, and your order number is 1234.');
+
+    const fresh = demo(['chat', ...args, 'Do you remember what my name is?'], env);
+    expect(fresh).toContain('I do not know anything about you yet.');
+
+    const list = demo(['list', ...args], env);
+    expect(list).toContain(`${sessionId}  3 turns`);
+  }, 180_000);
+});
