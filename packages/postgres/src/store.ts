@@ -51,6 +51,9 @@ interface InternalOptions extends Omit<PostgresStoreOptions, 'client'> {
   [RUNNER]?: SqlRunner | undefined;
 }
 
+/** Keeps a time inside what a bigint column (and a JS number) holds exactly. */
+const bound = (ms: number): number => Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, ms));
+
 /** How often a statement that lost a race (see sql.ts) is run again before giving up. */
 const MAX_ATTEMPTS = 64;
 
@@ -82,10 +85,13 @@ export class PostgresStore extends SessionStore {
   private readonly tables: TableNames;
   private readonly q: Statements;
   private readonly autoMigrate: boolean;
+  private readonly runIdConstraint: string;
   private migrated: Promise<void> | undefined;
 
   constructor(options: PostgresStoreOptions) {
-    super(options);
+    // Times are stored as whole milliseconds (bigint): a clock with fractions is floored.
+    const clock = options?.clock ?? Date.now;
+    super({ ...options, clock: () => bound(Math.floor(clock())) });
     const internal = options as InternalOptions | undefined;
     const runner = internal?.[RUNNER];
     if (!runner && !isQueryable(internal?.client)) {
@@ -101,6 +107,7 @@ export class PostgresStore extends SessionStore {
     this.q = statements(this.tables);
     this.sql = runner ?? runnerFor(internal?.client as PgQueryable);
     this.autoMigrate = options.migrate ?? true;
+    this.runIdConstraint = `${this.tablePrefix}_runs_run_id_key`;
   }
 
   /**
@@ -164,7 +171,7 @@ export class PostgresStore extends SessionStore {
         [row] = await this.sql.query<AppendRow>(this.q.append, params);
       } catch (err) {
         // A retry of this run id committed after our snapshot: the next attempt sees it.
-        if ((err as { code?: unknown }).code === '23505') continue;
+        if (this.isRunIdConflict(err)) continue;
         throw err;
       }
       switch (row?.outcome) {
@@ -289,9 +296,15 @@ export class PostgresStore extends SessionStore {
     await this.ready();
     const params: unknown[] = [input.agentId, input.now];
     if (input.userId !== null) params.push(input.userId);
-    if (input.updatedAfter !== null) params.push(input.updatedAfter);
-    if (input.updatedBefore !== null) params.push(input.updatedBefore);
-    if (input.cursor) params.push(input.cursor.updatedAt, input.cursor.sessionId);
+    // updated_at is a whole number: `>= 1.5` is `>= 2` and `< 1.5` is `< 2`.
+    if (input.updatedAfter !== null) params.push(bound(Math.ceil(input.updatedAfter)));
+    if (input.updatedBefore !== null) params.push(bound(Math.ceil(input.updatedBefore)));
+    if (input.cursor) {
+      const { updatedAt, sessionId } = input.cursor;
+      // A cursor with a fractional time (not one we issued) means "updated_at < ceil(t)".
+      if (Number.isInteger(updatedAt)) params.push(bound(updatedAt), sessionId);
+      else params.push(bound(Math.ceil(updatedAt)), '');
+    }
     params.push(input.fetchLimit);
     const sql = this.q.listSessions({
       user: input.userId !== null,
@@ -318,7 +331,9 @@ export class PostgresStore extends SessionStore {
       );
       if (!row) return null; // absent for this caller, or no runs
       if (row.won) return { item: JSON.parse(row.item) as PoppedItem['item'], runId: row.run_id, seq: Number(row.seq) };
-      // Another writer changed the session after our snapshot: read again.
+      // Another writer changed the session after our snapshot: read again, after a short random
+      // pause once it has happened a few times, so a crowd of poppers spreads out.
+      if (attempt > 3) await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 20)));
     }
     throw this.raced('popItem');
   }
@@ -335,6 +350,11 @@ export class PostgresStore extends SessionStore {
 
   protected async doClose(): Promise<void> {
     await this.sql.end();
+  }
+
+  private isRunIdConflict(err: unknown): boolean {
+    const e = err as { code?: unknown; constraint?: unknown };
+    return e.code === '23505' && (e.constraint === undefined || e.constraint === this.runIdConstraint);
   }
 
   private raced(op: string): AgentSessionsError {
