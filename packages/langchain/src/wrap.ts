@@ -241,10 +241,14 @@ export class SessionRunnable<
     const session = resolveSession(this.sessionOptions, configurable);
     await announce(this.sessionOptions, session);
     const history = await loadMessages(this.sessionOptions, session);
+    // Leading system messages are instructions sent with every call, not conversation: they go
+    // first, before the history, and are not stored (else each run would add another copy).
+    const firstTurn = parsed.messages.findIndex((m) => m.getType() !== 'system');
+    const instructions = firstTurn === -1 ? parsed.messages : parsed.messages.slice(0, firstTurn);
     const known = new Set(history.messages.map((m) => m.id));
     // An input message the history already holds (a client re-sending it) is not added twice.
-    const inputMessages = parsed.messages.filter((m) => !known.has(m.id));
-    const messages = [...history.messages, ...inputMessages];
+    const inputMessages = parsed.messages.slice(instructions.length).filter((m) => !known.has(m.id));
+    const messages = [...instructions, ...history.messages, ...inputMessages];
     let callInput: unknown = messages;
     if (parsed.state) {
       // A checkpointer would merge our window into the thread's own copy of it: replace that copy instead.
@@ -256,7 +260,8 @@ export class SessionRunnable<
       // A checkpointer needs a thread: the session's own id is the natural one.
       config = { ...config, configurable: { ...configurable, thread_id: session.sessionId } };
     }
-    return { session, history, inputMessages, callInput, config, stateInput: parsed.state };
+    const seen = instructions.length > 0 ? historyOf([...instructions, ...history.messages]) : history;
+    return { session, history: seen, inputMessages, callInput, config, stateInput: parsed.state };
   }
 
   /**

@@ -1,6 +1,6 @@
 import { AgentSessionsError, type SessionStore } from '@agent-sessions/core';
 import { withSessionStorage, type SessionInfo } from '@agent-sessions/langchain';
-import { AIMessage, HumanMessage, type StoredMessage } from '@langchain/core/messages';
+import { AIMessage, HumanMessage, SystemMessage, type StoredMessage } from '@langchain/core/messages';
 import { StringOutputParser } from '@langchain/core/output_parsers';
 import { ChatPromptTemplate, MessagesPlaceholder } from '@langchain/core/prompts';
 import { fakeModel } from '@langchain/core/testing';
@@ -34,6 +34,35 @@ describe('withSessionStorage over a chat model', () => {
       ['human:What is my name?', 'ai:You are Ada.'],
     ]);
     expect(runs.every((r) => r.status === 'completed' && r.format === 'langchain')).toBe(true);
+  });
+
+  it('puts leading system messages first and does not store them', async () => {
+    const model = fakeModel().respond(new AIMessage('Hola.')).respond(new AIMessage('Adiós.'));
+    const store = newStore();
+    const chat = withSessionStorage(model, { store });
+    const system = () => new SystemMessage('Answer in Spanish.');
+    await chat.invoke([system(), new HumanMessage('Hello.')], session('sys'));
+    await chat.invoke([system(), new HumanMessage('Bye.')], session('sys'));
+    expect(describeMessages(model.calls[1]!.messages)).toEqual([
+      'system:Answer in Spanish.',
+      'human:Hello.',
+      'ai:Hola.',
+      'human:Bye.',
+    ]);
+    expect((await runsOf(store, 'sys')).map(describeItems)).toEqual([
+      ['human:Hello.', 'ai:Hola.'],
+      ['human:Bye.', 'ai:Adiós.'],
+    ]);
+  });
+
+  it('works with streamEvents', async () => {
+    const model = fakeModel().respond(new AIMessage('Evented.'));
+    const store = newStore();
+    const chat = withSessionStorage(model, { store });
+    const kinds = new Set<string>();
+    for await (const event of chat.streamEvents('Events?', { ...session('ev'), version: 'v2' })) kinds.add(event.event);
+    expect(kinds).toContain('on_chat_model_end');
+    expect((await runsOf(store, 'ev')).map(describeItems)).toEqual([['human:Events?', 'ai:Evented.']]);
   });
 
   it('streams chunks and saves the whole message once the stream ends', async () => {
