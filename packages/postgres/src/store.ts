@@ -124,12 +124,6 @@ export class PostgresStore extends SessionStore {
     return new PostgresStore(internal as PostgresStoreOptions);
   }
 
-  /** @internal A store over a runner it owns (used by createStoreFromUrl). */
-  static withRunner(runner: SqlRunner, options: Omit<PostgresStoreOptions, 'client'>): PostgresStore {
-    const internal: InternalOptions = { ...options, [RUNNER]: runner };
-    return new PostgresStore(internal as PostgresStoreOptions);
-  }
-
   /** Migrates once per store, on first use; a failure (say, the server is down) is retried by the next call. */
   private ready(): Promise<void> | undefined {
     if (!this.autoMigrate) return undefined;
@@ -364,4 +358,10 @@ export class PostgresStore extends SessionStore {
       { source: this.name },
     );
   }
+}
+
+/** A store over a runner it owns (createStoreFromUrl's PGlite); not part of the public API. */
+export function storeOverRunner(runner: SqlRunner, options: Omit<PostgresStoreOptions, 'client'>): PostgresStore {
+  const internal: InternalOptions = { ...options, [RUNNER]: runner };
+  return new PostgresStore(internal as PostgresStoreOptions);
 }

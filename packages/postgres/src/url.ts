@@ -1,6 +1,6 @@
 import { AgentSessionsError, type CreateStoreOptions } from '@agent-sessions/core';
 import { lazyRunner, openPglite, type PgPoolOptions } from './client.js';
-import { PostgresStore, type PostgresConnectionOptions } from './store.js';
+import { PostgresStore, storeOverRunner, type PostgresConnectionOptions } from './store.js';
 
 /**
  * What `createStore(url)` in core calls: `postgres://` and `postgresql://` URLs open a pg.Pool
@@ -13,7 +13,7 @@ export function createStoreFromUrl(url: string, options: CreateStoreOptions = {}
   const scheme = m?.[1]?.toLowerCase();
   if (scheme === 'pglite') {
     const dir = m?.[2] ?? '';
-    return PostgresStore.withRunner(
+    return storeOverRunner(
       lazyRunner(() => openPglite(dir)),
       opts,
     );
