@@ -23,26 +23,33 @@ describe('postgres: instances migrating the same empty database at once', () => 
   it(`${INSTANCES} instances end with one correct schema, migrated once`, async () => {
     const schema = `rel_${randomBytes(4).toString('hex')}`;
     const stores = await startTogether(inject('postgresUrl'), { schema });
-    const pg = createRequire(new URL('../../packages/postgres/package.json', import.meta.url))('pg') as typeof import('pg');
+    // `pg` is a dev dependency of packages/postgres; read what was really stored with it.
+    const pg = createRequire(new URL('../../packages/postgres/package.json', import.meta.url))('pg') as {
+      Client: new (o: { connectionString: string }) => {
+        connect(): Promise<void>;
+        query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+        end(): Promise<void>;
+      };
+    };
     const client = new pg.Client({ connectionString: inject('postgresUrl') });
     await client.connect();
     try {
       const versions = await client.query(`SELECT version FROM "${schema}".agent_sessions_migrations ORDER BY version`);
       const { SCHEMA_VERSION } = await import('@agent-sessions/postgres');
-      expect(versions.rows.map((r: { version: number }) => r.version)).toEqual(
+      expect(versions.rows.map((r) => r.version)).toEqual(
         Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1),
       );
       const tables = await client.query(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
         [schema],
       );
-      expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual([
+      expect(tables.rows.map((r) => r.table_name)).toEqual([
         'agent_sessions_migrations',
         'agent_sessions_runs',
         'agent_sessions_sessions',
       ]);
       const sessions = await client.query(`SELECT count(*)::int AS n FROM "${schema}".agent_sessions_sessions`);
-      expect(sessions.rows[0].n).toBe(INSTANCES);
+      expect(sessions.rows[0]?.n).toBe(INSTANCES);
     } finally {
       await client.end();
       await Promise.all(stores.map((s) => s.close()));

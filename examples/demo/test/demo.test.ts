@@ -20,8 +20,8 @@ function demo(args: string[], env: Record<string, string> = {}): string {
 
 // The same demo, in separate processes, against every kind of store: the second process
 // knows what was said only if the session came back from storage.
-const targets = () => [
-  { name: 'pglite (the default)', args: [] as string[], env: { DEMO_DATA_DIR: mkdtempSync(join(tmpdir(), 'demo-')) } },
+const targets = (): { name: string; args: string[]; env: Record<string, string> }[] => [
+  { name: 'pglite (the default)', args: [], env: { DEMO_DATA_DIR: mkdtempSync(join(tmpdir(), 'demo-')) } },
   { name: 'postgres', args: ['--url', inject('postgresUrl')], env: {} },
   { name: 'redis', args: ['--url', inject('redisUrl')], env: {} },
   { name: 'mongodb', args: ['--url', inject('mongodbUrl')], env: {} },
