@@ -109,6 +109,10 @@ export async function startFerretdb({ port }: { port?: number } = {}): Promise<F
 async function startMemoryServer(): Promise<{ url: string; stop: () => Promise<void> }> {
   process.env.MONGOMS_MAX_RETRIES ??= '0';
   const { MongoMemoryServer } = await import('mongodb-memory-server-core');
+  // Its own failure report is a full stack trace on the console; ours is one line (below).
+  const quiet = { warn: console.warn, error: console.error };
+  console.warn = () => {};
+  console.error = () => {};
   const creating = MongoMemoryServer.create({ instance: { ip: '127.0.0.1', launchTimeout: MEMORY_SERVER_TIMEOUT_MS } });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -125,6 +129,8 @@ async function startMemoryServer(): Promise<{ url: string; stop: () => Promise<v
     throw err;
   } finally {
     clearTimeout(timer);
+    console.warn = quiet.warn;
+    console.error = quiet.error;
   }
 }
 

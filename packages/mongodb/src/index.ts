@@ -1,4 +1,4 @@
-export { MongoSessionStore, databaseFromUrl } from './store.js';
+export { MongoSessionStore, createStoreFromUrl, databaseFromUrl } from './store.js';
 export {
   DEFAULT_DATABASE,
   DEFAULT_LOCKS_COLLECTION,

@@ -661,3 +661,11 @@ function defaultDbName(client: MongoClient): string {
   const name = (client.options as { dbName?: string } | undefined)?.dbName;
   return name && name !== 'test' ? name : DEFAULT_DATABASE;
 }
+
+/**
+ * What `createStore('mongodb://…')` from `@agent-sessions/core` calls: the same as
+ * `MongoSessionStore.fromConnectionString(url, options)`.
+ */
+export function createStoreFromUrl(url: string, options: FromConnectionStringOptions = {}): MongoSessionStore {
+  return MongoSessionStore.fromConnectionString(url, options);
+}
