@@ -18,12 +18,17 @@ export interface Contender {
   readonly role: Role;
   /** Fills session `key` with `runs` runs as fast as possible; not timed. */
   populate(key: string, runs: number): Promise<void>;
-  /** One timed turn on session `key`; `n` only varies the message text. */
-  turn(key: string, n: number): Promise<void>;
+  /**
+   * One timed turn on session `key`; `n` only varies the message text. Resolves to the ms the
+   * read took (the rest of the turn is the write), so the report can split the two.
+   */
+  turn(key: string, n: number): Promise<number>;
   /** Loads the window only (ours): used by the memory section. */
   load?(key: string): Promise<unknown>;
   /** Statements or commands sent so far, counted at the driver (where there is a driver to count at). */
   commands?(): number;
+  /** What the report should say about how this contender ran (e.g. a mode the store chose for the server). */
+  notes?: string;
   close(): Promise<void>;
 }
 
@@ -66,3 +71,13 @@ export async function parallel(count: number, width: number, fn: (i: number) => 
 
 /** The agent every benchmark session belongs to. */
 export const AGENT_ID = 'bench';
+
+/**
+ * `l<length>` from a session key (`<prefix>-l<length>-<k>`). MongoDB contenders keep each
+ * session length in its own database or collection: FerretDB 1.x scans a whole collection for
+ * every find (no filter, sort or limit pushdown), so mixing lengths would time the collection,
+ * not the session.
+ */
+export function lengthTag(key: string): string {
+  return `l${/-l(\d+)-/.exec(key)?.[1] ?? 'x'}`;
+}

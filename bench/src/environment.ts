@@ -14,6 +14,8 @@ export interface Environment {
   machine: { cpu: string; cores: number; memoryGiB: number; os: string };
   node: string;
   servers: Record<string, string>;
+  /** Notes our stores gave about how they run on these servers. */
+  storeNotes: Record<string, string>;
   packages: Record<string, string>;
 }
 
@@ -85,6 +87,7 @@ export async function describeEnvironment(servers: Servers, backends: readonly B
     },
     node: process.version,
     servers: out,
+    storeNotes: {},
     packages: Object.fromEntries(
       [
         'pg',

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { MongoClient, type Collection } from 'mongodb';
 import pg from 'pg';
-import { AGENT_ID, type Contender, type ContenderFactory } from './contender.js';
+import { AGENT_ID, lengthTag, type Contender, type ContenderFactory } from './contender.js';
 import { sharedPglite } from './pglite.js';
 import { TURN_FORMAT, turnItems, WINDOW_RUNS } from './turn.js';
 import type { JsonValue } from '@agent-sessions/core';
@@ -88,10 +88,13 @@ function sqlFloor(id: string, label: string, backend: 'postgres' | 'pglite', run
       }
     },
     async turn(key, n) {
+      const t0 = performance.now();
       const { rows } = await query(SQL_READ, [AGENT_ID, key]);
       const window = rows.reverse();
+      const read = performance.now() - t0;
       const last = Number(window[window.length - 1]?.seq ?? 0);
       await query(SQL_INSERT, insertParams(key, newRun(last + 1, n)));
+      return read;
     },
     commands: () => statements,
     close,
@@ -139,6 +142,12 @@ export const redisFloor: ContenderFactory = {
   async create(url) {
     const redis = new Redis(url!, { lazyConnect: true });
     await redis.connect();
+    let commands = 0;
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = ((...args: Parameters<typeof send>) => {
+      commands++;
+      return send(...args);
+    }) as typeof redis.sendCommand;
     const k = (key: string) => `bench-floor:${AGENT_ID}:${key}`;
     return {
       id: this.id,
@@ -153,11 +162,15 @@ export const redisFloor: ContenderFactory = {
         }
       },
       async turn(key, n) {
+        const t0 = performance.now();
         const raw = await redis.lrange(k(key), -WINDOW_RUNS, -1);
         const window = raw.map((s) => JSON.parse(s) as FloorRun);
+        const read = performance.now() - t0;
         const last = window[window.length - 1]?.seq ?? 0;
         await redis.rpush(k(key), JSON.stringify(newRun(last + 1, n)));
+        return read;
       },
+      commands: () => commands,
       async close() {
         redis.disconnect();
       },
@@ -173,17 +186,30 @@ export const mongoFloor: ContenderFactory = {
   backend: 'mongodb',
   role: 'floor',
   async create(url) {
-    const client = new MongoClient(url!);
+    const client = new MongoClient(url!, { monitorCommands: true });
     await client.connect();
-    const runs: Collection = client.db('bench_floor').collection('runs');
-    await runs.createIndex({ agentId: 1, sessionId: 1, seq: -1 }, { unique: true });
-    const doc = (key: string, r: FloorRun) => ({ agentId: AGENT_ID, sessionId: key, ...r });
+    let commands = 0;
+    client.on('commandStarted', () => commands++);
+    const collections = new Map<string, Promise<Collection>>();
+    const runsFor = (key: string) => {
+      const tag = lengthTag(key);
+      let c = collections.get(tag);
+      if (!c) {
+        const col = client.db('bench_floor').collection(`runs_${tag}`);
+        c = col.createIndex({ agentId: 1, sessionId: 1, seq: -1 }, { unique: true }).then(() => col);
+        collections.set(tag, c);
+      }
+      return c;
+    };
+    // Items as one JSON text each, as the store keeps them (keys of user JSON never become field names).
+    const doc = (key: string, r: FloorRun) => ({ agentId: AGENT_ID, sessionId: key, ...r, items: r.items.map((i) => JSON.stringify(i)) });
     return {
       id: this.id,
       label: this.label,
       backend: 'mongodb',
       role: 'floor',
       async populate(key, count) {
+        const runs = await runsFor(key);
         for (let start = 1; start <= count; start += 1000) {
           const batch = [];
           for (let seq = start; seq < Math.min(count + 1, start + 1000); seq++) batch.push(doc(key, newRun(seq, seq)));
@@ -191,10 +217,16 @@ export const mongoFloor: ContenderFactory = {
         }
       },
       async turn(key, n) {
-        const window = (await runs.find({ agentId: AGENT_ID, sessionId: key }).sort({ seq: -1 }).limit(WINDOW_RUNS).toArray()).reverse();
-        const last = Number(window[window.length - 1]?.seq ?? 0);
+        const t0 = performance.now();
+        const runs = await runsFor(key);
+        const docs = await runs.find({ agentId: AGENT_ID, sessionId: key }).sort({ seq: -1 }).limit(WINDOW_RUNS).toArray();
+        const window = docs.reverse().map((d) => ({ seq: Number(d.seq), items: (d.items as string[]).map((i) => JSON.parse(i) as JsonValue) }));
+        const read = performance.now() - t0;
+        const last = window[window.length - 1]?.seq ?? 0;
         await runs.insertOne(doc(key, newRun(last + 1, n)));
+        return read;
       },
+      commands: () => commands,
       async close() {
         await client.close();
       },

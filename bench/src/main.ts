@@ -48,6 +48,13 @@ const byBackend = (list: ContenderFactory[], b: Backend) => list.filter((f) => f
 async function main(): Promise<void> {
   const started = performance.now();
   const servers = await startServers(config.backends);
+  // Ctrl-C must not leave the servers running: stop them, then exit.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the servers`);
+      void servers.stop().finally(() => process.exit(130));
+    });
+  }
   const results: BenchResults = {
     config,
     environment: await describeEnvironment(servers, config.backends),
@@ -58,6 +65,11 @@ async function main(): Promise<void> {
     notMeasured: [],
     durationSeconds: 0,
   };
+  const isFerret = /ferretdb/i.test(results.environment.servers.mongodb ?? '');
+  if (isFerret && config.backends.includes('mongodb')) {
+    results.environment.storeNotes['mongodb server'] =
+      'FerretDB 1.x scans the whole collection for every find (its explain: no filter, sort or limit pushdown), so every MongoDB turn here, ours, the floor\'s and the peers\', costs in proportion to the documents stored; each session length gets its own database, and fewer turns are timed (src/config.ts, `ferretdb`)';
+  }
   const open: Contender[] = [];
   const notMeasured = (f: { id: string; label: string; backend: Backend }, err: unknown, when: string) => {
     const reason = `${when}: ${errorText(err)}`;
@@ -69,8 +81,11 @@ async function main(): Promise<void> {
     const live = new Map<Backend, { ours: Contender; floor?: Contender | undefined; peers: Contender[] }>();
     for (const backend of config.backends) {
       const url = urlFor(servers, backend);
-      const ours = await byBackend(OURS, backend)[0]!.create(url);
+      const oursFactory = byBackend(OURS, backend)[0];
+      if (!oursFactory) throw new Error(`no store for backend ${backend}`);
+      const ours = await oursFactory.create(url);
       open.push(ours);
+      if (ours.notes) results.environment.storeNotes[ours.id] = ours.notes;
       const floorFactory = byBackend(FLOORS, backend)[0];
       const floor = floorFactory ? await floorFactory.create(url) : undefined;
       if (floor) open.push(floor);
@@ -85,13 +100,14 @@ async function main(): Promise<void> {
         }
       }
       live.set(backend, { ours, floor, peers });
+      const ferret = backend === 'mongodb' && isFerret;
 
       for (const length of config.lengths) {
-        const plan = config.plan[length]!;
+        const plan = (ferret ? config.ferretdb.plan : config.plan)[length]!;
         const t0 = performance.now();
         await populate(ours, prefix, length, plan.sessions);
         if (floor) await populate(floor, prefix, length, plan.sessions);
-        const peerPlan = config.peerPlan[length];
+        const peerPlan = (ferret ? config.ferretdb.peerPlan : config.peerPlan)[length];
         const entries = [{ contender: ours, plan }, ...(floor ? [{ contender: floor, plan }] : [])];
         if (peerPlan) {
           for (const p of [...peers]) {
@@ -116,6 +132,7 @@ async function main(): Promise<void> {
     for (const backend of config.backends) {
       const { ours, floor, peers } = live.get(backend)!;
       const length = config.roundTrips.length;
+      const { warmup, turns } = backend === 'mongodb' && isFerret ? config.ferretdb.roundTrips : config.roundTrips;
       const url = urlFor(servers, backend);
       let proxy: RoundTripProxy | undefined;
       let proxied: Contender[] = [];
@@ -137,11 +154,11 @@ async function main(): Promise<void> {
         const commands: number[] = [];
         const bytes: number[] = [];
         const key = sessionKey(prefix, length, 0);
-        for (let i = 0; i < config.roundTrips.warmup + config.roundTrips.turns; i++) {
+        for (let i = 0; i < warmup + turns; i++) {
           const before = proxy?.snapshot();
           const cmd0 = c.commands?.();
           await c.turn(key, i);
-          if (i < config.roundTrips.warmup) continue;
+          if (i < warmup) continue;
           const after = proxy?.snapshot();
           if (before && after) {
             perTurn.push(after.flights - before.flights);
@@ -155,7 +172,7 @@ async function main(): Promise<void> {
           backend,
           role: c.role,
           length,
-          turns: config.roundTrips.turns,
+          turns,
           roundTrips: perTurn.length ? summarize(perTurn) : null,
           commands: commands.length ? summarize(commands) : null,
           bytes: bytes.length ? summarize(bytes) : null,
@@ -185,11 +202,13 @@ async function main(): Promise<void> {
     }
 
     // ---- 4. memory: loading a window from a huge session vs a small one (own process) ----
-    const { skip = [], ...memory } = config.memory;
+    const { skip = [], bigRuns, smallRuns, samples } = config.memory;
+    const backends = config.backends.filter((b) => !skip.includes(b));
     results.memory = await runMemorySection({
-      backends: config.backends.filter((b) => !skip.includes(b)),
       urls: Object.fromEntries(config.backends.map((b) => [b, urlFor(servers, b)])),
-      ...memory,
+      sizes: Object.fromEntries(
+        backends.map((b) => [b, b === 'mongodb' && isFerret ? { ...config.ferretdb.memory, smallRuns } : { bigRuns, smallRuns, samples }]),
+      ),
       prefix: `${prefix}m`,
     });
   } finally {

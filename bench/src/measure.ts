@@ -1,5 +1,5 @@
 import { parallel, type Contender } from './contender.js';
-import { summarize, timed, type Summary } from './stats.js';
+import { summarize, type Summary } from './stats.js';
 
 /** How one contender is driven at one session length. */
 export interface TurnPlan {
@@ -19,6 +19,9 @@ export interface TurnResult {
   plan: TurnPlan;
   /** Per-turn latency in ms. */
   ms: Summary;
+  /** The read part (window or history) and the write part (save the run) of each turn, in ms. */
+  readMs: Summary;
+  writeMs: Summary;
 }
 
 export function sessionKey(prefix: string, length: number, k: number): string {
@@ -42,6 +45,7 @@ export async function measureTurns(
   rounds = 5,
 ): Promise<TurnResult[]> {
   const samples = new Map<Contender, number[]>();
+  const reads = new Map<Contender, number[]>();
   const counters = new Map<Contender, number>();
   const next = (c: Contender, plan: TurnPlan) => {
     const i = counters.get(c) ?? 0;
@@ -50,6 +54,7 @@ export async function measureTurns(
   };
   for (const { contender, plan } of entries) {
     samples.set(contender, []);
+    reads.set(contender, []);
     for (let w = 0; w < plan.warmup; w++) {
       const { key, n } = next(contender, plan);
       await contender.turn(key, n);
@@ -59,9 +64,12 @@ export async function measureTurns(
     for (const { contender, plan } of entries) {
       const quota = Math.floor(plan.iterations / rounds) + (r < plan.iterations % rounds ? 1 : 0);
       const out = samples.get(contender)!;
+      const read = reads.get(contender)!;
       for (let i = 0; i < quota; i++) {
         const { key, n } = next(contender, plan);
-        out.push(await timed(() => contender.turn(key, n)));
+        const t0 = process.hrtime.bigint();
+        read.push(await contender.turn(key, n));
+        out.push(Number(process.hrtime.bigint() - t0) / 1e6);
       }
     }
   }
@@ -73,6 +81,8 @@ export async function measureTurns(
     length,
     plan,
     ms: summarize(samples.get(contender)!),
+    readMs: summarize(reads.get(contender)!),
+    writeMs: summarize(samples.get(contender)!.map((total, i) => total - reads.get(contender)![i]!)),
   }));
 }
 

@@ -13,11 +13,9 @@ import { summarize } from './stats.js';
  * Input: one JSON argument; output: the results as JSON on stdout.
  */
 export interface MemoryInput {
-  backends: Backend[];
-  urls: Partial<Record<Backend, string>>;
-  bigRuns: number;
-  smallRuns: number;
-  samples: number;
+  urls: Partial<Record<Backend, string | undefined>>;
+  /** The backends to measure, in order, with their sizes. */
+  sizes: Partial<Record<Backend, { bigRuns: number; smallRuns: number; samples: number }>>;
   prefix: string;
 }
 
@@ -26,23 +24,23 @@ const log = (msg: string) => process.stderr.write(`[bench memory] ${msg}\n`);
 async function main(): Promise<void> {
   const input = JSON.parse(process.argv[2] ?? '{}') as MemoryInput;
   const out: MemoryResult[] = [];
-  for (const backend of input.backends) {
+  for (const [backend, size] of Object.entries(input.sizes) as [Backend, { bigRuns: number; smallRuns: number; samples: number }][]) {
     const factory = OURS.find((f) => f.backend === backend);
     if (!factory) throw new Error(`no store for ${backend}`);
     const ours = await factory.create(input.urls[backend]);
     try {
       const t0 = performance.now();
-      const big = sessionKey(input.prefix, input.bigRuns, 0);
-      const small = sessionKey(input.prefix, input.smallRuns, 0);
-      await ours.populate(big, input.bigRuns);
-      await ours.populate(small, input.smallRuns);
-      log(`${backend}: ${input.bigRuns} runs written and checked in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      const big = sessionKey(input.prefix, size.bigRuns, 0);
+      const small = sessionKey(input.prefix, size.smallRuns, 0);
+      await ours.populate(big, size.bigRuns);
+      await ours.populate(small, size.smallRuns);
+      log(`${backend}: ${size.bigRuns} runs written and checked in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       const rows: LoadMemory[] = [];
       // Interleaved, so both sizes see the same heap and the same connections.
-      const per = Math.max(1, Math.ceil(input.samples / 3));
+      const per = Math.max(1, Math.ceil(size.samples / 3));
       for (let i = 0; i < 3; i++) {
-        rows.push(await measureLoad(ours, small, input.smallRuns, per));
-        rows.push(await measureLoad(ours, big, input.bigRuns, per));
+        rows.push(await measureLoad(ours, small, size.smallRuns, per));
+        rows.push(await measureLoad(ours, big, size.bigRuns, per));
       }
       const pick = (runs: number): LoadMemory => {
         const r = rows.filter((x) => x.sessionRuns === runs);
@@ -56,9 +54,9 @@ async function main(): Promise<void> {
           samples: r.reduce((s, x) => s + x.samples, 0),
         };
       };
-      const entry: MemoryResult = { id: ours.id, label: ours.label, backend, small: pick(input.smallRuns), big: pick(input.bigRuns) };
+      const entry: MemoryResult = { id: ours.id, label: ours.label, backend, small: pick(size.smallRuns), big: pick(size.bigRuns) };
       out.push(entry);
-      log(`${backend}: allocated ${entry.small.allocatedBytes} B (${input.smallRuns} runs) vs ${entry.big.allocatedBytes} B (${input.bigRuns} runs); retained ${entry.small.retainedBytes} vs ${entry.big.retainedBytes}; ${entry.small.discarded + entry.big.discarded} samples dropped`);
+      log(`${backend}: allocated ${entry.small.allocatedBytes} B (${size.smallRuns} runs) vs ${entry.big.allocatedBytes} B (${size.bigRuns} runs); retained ${entry.small.retainedBytes} vs ${entry.big.retainedBytes}; ${entry.small.discarded + entry.big.discarded} samples dropped`);
     } finally {
       await ours.close();
     }

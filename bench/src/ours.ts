@@ -1,9 +1,12 @@
 import { loadHistory, MemoryStore, type SessionStore } from '@agent-sessions/core';
 import { PostgresStore } from '@agent-sessions/postgres';
+import { MongoSessionStore, NEVER, type HeaderDoc, type RunDoc } from '@agent-sessions/mongodb';
 import { RedisStore } from '@agent-sessions/redis';
+import { MongoClient } from 'mongodb';
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { AGENT_ID, parallel, type Backend, type Contender, type ContenderFactory } from './contender.js';
+import { AGENT_ID, lengthTag, parallel, type Backend, type Contender, type ContenderFactory } from './contender.js';
 import { sharedPglite } from './pglite.js';
 import { turnCodec, turnItems, TURN_FORMAT, WINDOW_RUNS } from './turn.js';
 
@@ -27,11 +30,12 @@ type Fill = { bulk: (key: string, runs: number) => Promise<void> } | { width: nu
 
 function storeContender(
   base: { id: string; label: string; backend: Backend },
-  store: SessionStore,
+  stores: SessionStore | ((key: string) => SessionStore),
   fill: Fill,
   close: () => Promise<void>,
 ): Contender {
-  const load = (key: string) => loadHistory(store, ref(key), turnCodec, { lastRuns: WINDOW_RUNS });
+  const storeFor = typeof stores === 'function' ? stores : () => stores;
+  const load = (key: string) => loadHistory(storeFor(key), ref(key), turnCodec, { lastRuns: WINDOW_RUNS });
   return {
     ...base,
     role: 'ours',
@@ -39,15 +43,19 @@ function storeContender(
       if ('bulk' in fill) await fill.bulk(key, runs);
       else {
         // Appends to one session may run concurrently: the store allocates seqs atomically.
+        const store = storeFor(key);
         await parallel(runs, fill.width, (i) =>
           store.appendRun({ ...ref(key), format: TURN_FORMAT, items: turnItems(i + 1) }).then(() => {}),
         );
       }
-      await verify(store, key, runs);
+      await verify(storeFor(key), key, runs);
     },
     async turn(key, n) {
+      const t0 = performance.now();
       await load(key);
-      await store.appendRun({ ...ref(key), format: TURN_FORMAT, items: turnItems(n) });
+      const read = performance.now() - t0;
+      await storeFor(key).appendRun({ ...ref(key), format: TURN_FORMAT, items: turnItems(n) });
+      return read;
     },
     load,
     close,
@@ -213,4 +221,90 @@ export const redisOurs: ContenderFactory = {
   },
 };
 
-export const OURS: ContenderFactory[] = [memoryOurs, pgliteOurs, postgresOurs, redisOurs];
+// ---- MongoDB: MongoSessionStore over a MongoClient ----
+
+/** One database per session length (see lengthTag). */
+const mongoDb = (key: string) => `bench_as_${lengthTag(key)}`;
+
+/** Writes the header and run documents appends would (see documents.ts of @agent-sessions/mongodb). */
+function mongoBulk(client: MongoClient) {
+  return async (key: string, count: number) => {
+    const db = client.db(mongoDb(key));
+    const sessions = db.collection<HeaderDoc>('agent_sessions');
+    const runs = db.collection<RunDoc>('agent_session_runs');
+    const now = Date.now();
+    const gen = randomBytes(9).toString('base64url');
+    for (let start = 1; start <= count; start += 1000) {
+      const batch: RunDoc[] = [];
+      for (let seq = start; seq < Math.min(count + 1, start + 1000); seq++) {
+        const items = turnItems(seq).map((i) => JSON.stringify(i));
+        batch.push({
+          agentId: AGENT_ID,
+          sessionId: key,
+          gen,
+          runId: runId(seq),
+          seq,
+          base: seq - 1, // the header version the append of this run read
+          createdAt: now,
+          status: 'completed',
+          format: TURN_FORMAT,
+          items,
+          n: items.length,
+          usage: null,
+          metadata: null,
+          expiresAt: NEVER,
+        });
+      }
+      await runs.insertMany(batch, { ordered: false });
+    }
+    await sessions.insertOne({
+      _id: JSON.stringify([AGENT_ID, key]),
+      agentId: AGENT_ID,
+      sessionId: key,
+      userId: null,
+      gen,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: null,
+      ttlMs: null,
+      runsExpireAt: NEVER,
+      metadata: '{}',
+      state: '{}',
+      summary: null,
+      version: count,
+      lastSeq: count,
+      pop: null,
+    });
+  };
+}
+
+export const mongoOurs: ContenderFactory = {
+  id: 'mongodb',
+  label: 'MongoSessionStore (mongodb driver)',
+  backend: 'mongodb',
+  role: 'ours',
+  async create(url) {
+    const client = new MongoClient(url!, { monitorCommands: true });
+    await client.connect();
+    let commands = 0;
+    client.on('commandStarted', () => commands++);
+    const stores = new Map<string, MongoSessionStore>();
+    const storeFor = (key: string) => {
+      const database = mongoDb(key);
+      let s = stores.get(database);
+      if (!s) stores.set(database, (s = new MongoSessionStore({ client, database })));
+      return s;
+    };
+    const probe = storeFor('probe-lx-0');
+    await probe.setup();
+    const c = storeContender(this, storeFor, { bulk: mongoBulk(client) }, async () => {
+      for (const s of stores.values()) await s.close();
+      await client.close();
+    });
+    const { atomicUpdates, ttlIndex } = probe.serverFeatures;
+    const notes = `server features found by the store: atomic conditional updates ${atomicUpdates ? 'yes' : 'no (each write to a session takes a lock document)'}, TTL indexes ${ttlIndex ? 'yes' : 'no'}`;
+    return Object.assign(c, { commands: () => commands, notes });
+  },
+};
+
+export const OURS: ContenderFactory[] = [memoryOurs, pgliteOurs, postgresOurs, redisOurs, mongoOurs];

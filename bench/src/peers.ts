@@ -8,7 +8,7 @@ import { RedisChatMessageHistory } from '@langchain/redis';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { createClient } from 'redis';
-import type { Contender, ContenderFactory } from './contender.js';
+import { lengthTag, type Contender, type ContenderFactory } from './contender.js';
 import { turnMessages } from './turn.js';
 
 /**
@@ -34,8 +34,6 @@ function historyOf(runs: number, offset = 0): BaseMessage[] {
   return out;
 }
 
-/** The length-specific table or collection suffix: peers that scan are measured on their own sessions only. */
-export const tableFor = (key: string) => `l${/-l(\d+)-/.exec(key)?.[1] ?? 'x'}`;
 
 // ---- LangChain chat message histories ----
 
@@ -61,9 +59,12 @@ export const langchainRedisHistory: ContenderFactory = {
         }
       },
       async turn(key, n) {
+        const t0 = performance.now();
         const history = new RedisChatMessageHistory({ sessionId: `bench-lc:${key}`, client });
         await history.getMessages();
+        const read = performance.now() - t0;
         await history.addMessages(turnMessages(n));
+        return read;
       },
       async close() {
         await client.quit();
@@ -82,7 +83,7 @@ export const langchainPostgresHistory: ContenderFactory = {
     pool.on('error', () => {}); // an idle connection cut (the proxy closing) must not crash the run
     const tables = new Set<string>();
     const history = async (key: string) => {
-      const tableName = `bench_lc_history_${tableFor(key)}`;
+      const tableName = `bench_lc_history_${lengthTag(key)}`;
       const h = new PostgresChatMessageHistory({ tableName, sessionId: key, pool });
       if (!tables.has(tableName)) {
         await h.getMessages(); // creates the table, once per process as the peer does
@@ -108,9 +109,12 @@ export const langchainPostgresHistory: ContenderFactory = {
         }
       },
       async turn(key, n) {
+        const t0 = performance.now();
         const { h } = await history(key);
         await h.getMessages();
+        const read = performance.now() - t0;
         await h.addMessages(turnMessages(n));
+        return read;
       },
       async close() {
         await pool.end();
@@ -134,7 +138,7 @@ export const langchainMongoHistory: ContenderFactory = {
       backend: this.backend,
       role: this.role,
       async populate(key, runs) {
-        const collection = db.collection<{ sessionId: string; messages: StoredMessage[] }>(`histories_${tableFor(key)}`);
+        const collection = db.collection<{ sessionId: string; messages: StoredMessage[] }>(`histories_${lengthTag(key)}`);
         // One document per session with a `messages` array, as addMessage's $push builds it.
         for (let start = 0; start < runs; start += 250) {
           const messages = stored(historyOf(Math.min(250, runs - start), start));
@@ -142,11 +146,14 @@ export const langchainMongoHistory: ContenderFactory = {
         }
       },
       async turn(key, n) {
-        const collection = db.collection(`histories_${tableFor(key)}`);
+        const t0 = performance.now();
+        const collection = db.collection(`histories_${lengthTag(key)}`);
         // The peer's types name mongodb 6's Collection; the object is the same at run time.
         const history = new MongoDBChatMessageHistory({ collection: collection as never, sessionId: key });
         await history.getMessages();
+        const read = performance.now() - t0;
         await history.addMessages(turnMessages(n));
+        return read;
       },
       async close() {
         await client.close();
@@ -158,7 +165,7 @@ export const langchainMongoHistory: ContenderFactory = {
 // ---- LangGraph checkpointers ----
 
 function checkpointer(
-  saver: BaseCheckpointSaver,
+  saverFor: (key: string) => Promise<BaseCheckpointSaver>,
   base: Pick<Contender, 'id' | 'label' | 'backend' | 'role'>,
   close: () => Promise<void>,
 ): Contender {
@@ -178,14 +185,19 @@ function checkpointer(
   return {
     ...base,
     async populate(key, runs) {
+      const saver = await saverFor(key);
       const { checkpoint, version } = next(undefined, historyOf(runs));
       await saver.put(config(key), checkpoint, { source: 'loop', step: runs, parents: {} }, { messages: version });
     },
     async turn(key, n) {
+      const t0 = performance.now();
+      const saver = await saverFor(key);
       const tuple = await saver.getTuple(config(key));
       const old = (tuple?.checkpoint.channel_values.messages as BaseMessage[] | undefined) ?? [];
+      const read = performance.now() - t0;
       const { checkpoint, version } = next(tuple?.checkpoint, [...old, ...turnMessages(n)]);
       await saver.put(tuple?.config ?? config(key), checkpoint, { source: 'loop', step: n, parents: {} }, { messages: version });
+      return read;
     },
     close,
   };
@@ -202,7 +214,7 @@ export const langgraphPostgres: ContenderFactory = {
     await pool.query('CREATE SCHEMA IF NOT EXISTS bench_langgraph');
     const saver = new PostgresSaver(pool, undefined, { schema: 'bench_langgraph' });
     await saver.setup();
-    return checkpointer(saver, this, () => pool.end());
+    return checkpointer(async () => saver, this, () => pool.end());
   },
 };
 
@@ -214,10 +226,22 @@ export const langgraphMongo: ContenderFactory = {
   async create(url) {
     const client = new MongoClient(url!);
     await client.connect();
-    const saver = new MongoDBSaver({ client: client as never, dbName: 'bench_langgraph' });
-    const errors = await saver.setup();
-    if (errors.length > 0) throw errors[0];
-    return checkpointer(saver, this, () => client.close());
+    const savers = new Map<string, Promise<MongoDBSaver>>();
+    const saverFor = (key: string) => {
+      const tag = lengthTag(key);
+      let s = savers.get(tag);
+      if (!s) {
+        s = (async () => {
+          const saver = new MongoDBSaver({ client: client as never, dbName: `bench_langgraph_${tag}` });
+          const errors = await saver.setup();
+          if (errors.length > 0) throw errors[0];
+          return saver;
+        })();
+        savers.set(tag, s);
+      }
+      return s;
+    };
+    return checkpointer(saverFor, this, () => client.close());
   },
 };
 

@@ -156,6 +156,18 @@ export function buildReport(r: BenchResults): { json: unknown; svg: string; text
       ...lengths.map((l) => fmtX(s.toFloor[l])),
     ]),
   });
+  const split = lengths.includes(PEER_TARGET_LENGTH) ? PEER_TARGET_LENGTH : d.longest;
+  sections.push({
+    title: `Where a turn's time goes at ${fmtN(split)} runs: read (load the window) + write (save the run), medians in ms`,
+    head: ['store', 'read', 'write', 'floor read', 'floor write'],
+    rows: stores.map((s) => [
+      s.label,
+      fmtMs(s.ours[split]?.readMs.median),
+      fmtMs(s.ours[split]?.writeMs.median),
+      fmtMs(s.floor[split]?.readMs.median),
+      fmtMs(s.floor[split]?.writeMs.median),
+    ]),
+  });
   sections.push({
     title: 'Driver floor: 1 read of the last 10 runs + 1 write, same server, same run (ms, median / p99)',
     head: ['floor', ...lengths.map((l) => `${fmtN(l)} runs`)],
@@ -205,15 +217,16 @@ export function buildReport(r: BenchResults): { json: unknown; svg: string; text
     rows: r.throughput.map((t) => [t.role === 'floor' ? `floor: ${t.backend}` : t.label, t.turnsPerSecond.toFixed(0), fmtMs(t.ms.median), fmtMs(t.ms.p99)]),
   });
   if (r.memory.length) {
-    const m0 = r.memory[0]!;
     sections.push({
-      title: `Memory: loading a 10-run window from a ${fmtN(m0.big.sessionRuns)}-run session vs a ${fmtN(m0.small.sessionRuns)}-run session (V8 heap, median)`,
-      head: ['store', `allocated (${fmtN(m0.small.sessionRuns)})`, `allocated (${fmtN(m0.big.sessionRuns)})`, `retained (${fmtN(m0.small.sessionRuns)})`, `retained (${fmtN(m0.big.sessionRuns)})`, 'ratio'],
+      title: 'Memory: V8 heap allocated (and still held after a full GC) by loading a 10-run window, small session vs huge session (medians)',
+      head: ['store', 'small session', 'allocated', 'held', 'huge session', 'allocated', 'held', 'huge / small'],
       rows: r.memory.map((m) => [
         m.label,
+        `${fmtN(m.small.sessionRuns)} runs`,
         fmtBytes(m.small.allocatedBytes),
-        fmtBytes(m.big.allocatedBytes),
         fmtBytes(m.small.retainedBytes),
+        `${fmtN(m.big.sessionRuns)} runs`,
+        fmtBytes(m.big.allocatedBytes),
         fmtBytes(m.big.retainedBytes),
         fmtX(m.big.allocatedBytes / m.small.allocatedBytes),
       ]),
@@ -230,6 +243,7 @@ export function buildReport(r: BenchResults): { json: unknown; svg: string; text
     `agent-sessions benchmark (${r.config.name} run, ${r.durationSeconds} s, ${env.date}, commit ${env.commit ?? '?'})`,
     `machine: ${env.machine.cpu}, ${env.machine.cores} cores, ${env.machine.memoryGiB} GiB, ${env.machine.os}; Node ${env.node}`,
     ...Object.entries(env.servers).map(([k, v]) => `${k}: ${v}`),
+    ...Object.entries(env.storeNotes ?? {}).map(([k, v]) => `${k} store: ${v}`),
   ];
   const text = [...header, '', ...sections.map((s) => `${s.title}\n${table(s.head, s.rows)}\n`)].join('\n');
   const markdown = [
