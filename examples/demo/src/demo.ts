@@ -9,7 +9,6 @@
 import { createStore, redactUrl, withSessionStorage } from '@agent-sessions/core';
 import '@agent-sessions/openai-agents';
 import { Agent, setTracingDisabled, tool } from '@openai/agents';
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { lastSeen, offlineModel } from './model.js';
@@ -31,7 +30,6 @@ if (!online) setTracingDisabled(true);
 const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 
-if (url.startsWith('pglite://')) mkdirSync(url.slice('pglite://'.length), { recursive: true });
 const store = await createStore(url);
 const agentId = 'demo-support';
 const where = url.startsWith('pglite://') ? `PGlite files in ${url.slice('pglite://'.length)}` : redactUrl(url);

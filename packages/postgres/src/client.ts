@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { NotImplementedError } from '@agent-sessions/core';
 
 /**
@@ -128,7 +129,16 @@ export async function openPool(
 export async function openPglite(dataDir: string | undefined): Promise<{ client: PgQueryable; end: () => Promise<void> }> {
   const mod = (await importDriver('@electric-sql/pglite')) as { PGlite?: PgliteCtor };
   if (!mod.PGlite) throw new Error("the '@electric-sql/pglite' module has no PGlite export");
+  // PGlite does not create missing parent directories; a `pglite://./data/sessions` URL should.
+  if (dataDir && !/^[a-z]+:\/\//i.test(dataDir)) mkdirSync(dataDir, { recursive: true });
   const db = new mod.PGlite(dataDir || undefined);
+  // Surface a failed start here, so the store reports it once and close() has nothing to end.
+  try {
+    await db.waitReady;
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw err;
+  }
   return { client: db, end: () => db.close() };
 }
 
@@ -137,7 +147,7 @@ interface PoolLike extends PgQueryable {
   end(): Promise<void>;
 }
 type PoolCtor = new (config: Record<string, unknown>) => PoolLike;
-type PgliteCtor = new (dataDir?: string) => PgQueryable & { close(): Promise<void> };
+type PgliteCtor = new (dataDir?: string) => PgQueryable & { close(): Promise<void>; waitReady?: Promise<void> };
 
 async function importDriver(name: string): Promise<unknown> {
   try {
