@@ -85,7 +85,7 @@ async function main(): Promise<void> {
       if (!oursFactory) throw new Error(`no store for backend ${backend}`);
       const ours = await oursFactory.create(url);
       open.push(ours);
-      if (ours.notes) results.environment.storeNotes[ours.id] = ours.notes;
+      if (ours.notes) results.environment.storeNotes[`${ours.id} store`] = ours.notes;
       const floorFactory = byBackend(FLOORS, backend)[0];
       const floor = floorFactory ? await floorFactory.create(url) : undefined;
       if (floor) open.push(floor);
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     for (const backend of config.backends) {
       const { ours, floor, peers } = live.get(backend)!;
       const length = config.roundTrips.length;
-      const { warmup, turns } = backend === 'mongodb' && isFerret ? config.ferretdb.roundTrips : config.roundTrips;
+      const rt = backend === 'mongodb' && isFerret ? config.ferretdb.roundTrips : config.roundTrips;
       const url = urlFor(servers, backend);
       let proxy: RoundTripProxy | undefined;
       let proxied: Contender[] = [];
@@ -150,6 +150,8 @@ async function main(): Promise<void> {
         proxied = [ours, ...(floor ? [floor] : [])];
       }
       for (const c of proxied) {
+        const warmup = rt.warmup;
+        const turns = c.role === 'peer' ? rt.peerTurns : rt.turns;
         const perTurn: number[] = [];
         const commands: number[] = [];
         const bytes: number[] = [];
@@ -192,7 +194,8 @@ async function main(): Promise<void> {
     // ---- 3. throughput: many sessions in parallel against one server ----
     for (const backend of config.backends) {
       const { ours, floor } = live.get(backend)!;
-      const { concurrency, length, seconds, warmupSeconds } = config.throughput;
+      const { concurrency, seconds, warmupSeconds } = config.throughput;
+      const length = backend === 'mongodb' && isFerret ? config.ferretdb.throughputLength : config.throughput.length;
       for (const c of [ours, ...(floor ? [floor] : [])]) {
         await populate(c, `${prefix}t`, length, concurrency);
         const r: ThroughputResult = await measureThroughput(c, `${prefix}t`, length, concurrency, seconds, warmupSeconds);

@@ -91,6 +91,8 @@ export interface ThroughputResult {
   label: string;
   backend: string;
   role: string;
+  /** Runs in each session at the start. */
+  length: number;
   concurrency: number;
   seconds: number;
   turns: number;
@@ -133,6 +135,7 @@ export async function measureThroughput(
     label: c.label,
     backend: c.backend,
     role: c.role,
+    length,
     concurrency,
     seconds,
     turns,

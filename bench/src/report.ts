@@ -81,6 +81,7 @@ export function derive(r: BenchResults) {
       lengths.map((l) => [l, floor[l] && ours[l] ? ours[l]!.ms.median / floor[l]!.ms.median : undefined]),
     );
     const scaling = ours[longest] && ours[shortest] ? ours[longest]!.ms.median / ours[shortest]!.ms.median : undefined;
+    const floorScaling = floor[longest] && floor[shortest] ? floor[longest]!.ms.median / floor[shortest]!.ms.median : undefined;
     const peerIds = [...new Set(r.perTurn.filter((t) => t.backend === backend && t.role === 'peer').map((t) => t.id))];
     const peers = peerIds.map((id) => {
       const any = r.perTurn.find((t) => t.id === id)!;
@@ -95,7 +96,7 @@ export function derive(r: BenchResults) {
         ),
       };
     });
-    return { backend, label: ours[shortest]?.label ?? backend, ours, floor, toFloor, scaling, peers };
+    return { backend, label: ours[shortest]?.label ?? backend, ours, floor, toFloor, scaling, floorScaling, peers };
   });
 
   const targets: Target[] = [];
@@ -121,7 +122,7 @@ export function derive(r: BenchResults) {
         value: round(s.scaling, 2),
         limit: 1.2,
         met: s.scaling <= 1.2,
-        detail: `${fmtMs(s.ours[longest]?.ms.median)} ms vs ${fmtMs(s.ours[shortest]?.ms.median)} ms (medians)`,
+        detail: `${fmtMs(s.ours[longest]?.ms.median)} ms vs ${fmtMs(s.ours[shortest]?.ms.median)} ms (medians)${s.floorScaling !== undefined ? `; the floor's own ratio: ${fmtX(s.floorScaling)}` : ''}`,
       });
     }
     const peerLength = lengths.includes(PEER_TARGET_LENGTH) ? PEER_TARGET_LENGTH : longest;
@@ -170,10 +171,14 @@ export function buildReport(r: BenchResults): { json: unknown; svg: string; text
   });
   sections.push({
     title: 'Driver floor: 1 read of the last 10 runs + 1 write, same server, same run (ms, median / p99)',
-    head: ['floor', ...lengths.map((l) => `${fmtN(l)} runs`)],
+    head: ['floor', ...lengths.map((l) => `${fmtN(l)} runs`), `${fmtN(d.longest)}/${fmtN(d.shortest)}`],
     rows: stores
       .filter((s) => lengths.some((l) => s.floor[l]))
-      .map((s) => [s.floor[lengths[0]!]?.label ?? s.backend, ...lengths.map((l) => (s.floor[l] ? `${fmtMs(s.floor[l]!.ms.median)} / ${fmtMs(s.floor[l]!.ms.p99)}` : '-'))]),
+      .map((s) => [
+        s.floor[lengths[0]!]?.label ?? s.backend,
+        ...lengths.map((l) => (s.floor[l] ? `${fmtMs(s.floor[l]!.ms.median)} / ${fmtMs(s.floor[l]!.ms.p99)}` : '-')),
+        fmtX(s.floorScaling),
+      ]),
   });
   const peerRows: string[][] = [];
   for (const s of stores) {
@@ -212,9 +217,15 @@ export function buildReport(r: BenchResults): { json: unknown; svg: string; text
     ]),
   });
   sections.push({
-    title: `Throughput: ${r.config.throughput.concurrency} sessions in parallel on one server, ${r.config.throughput.seconds} s each`,
-    head: ['who', 'turns/s', 'median ms', 'p99 ms'],
-    rows: r.throughput.map((t) => [t.role === 'floor' ? `floor: ${t.backend}` : t.label, t.turnsPerSecond.toFixed(0), fmtMs(t.ms.median), fmtMs(t.ms.p99)]),
+    title: `Throughput: ${r.config.throughput.concurrency} sessions turned in parallel against one server for ${r.config.throughput.seconds} s`,
+    head: ['who', 'session runs', 'turns/s', 'median ms', 'p99 ms'],
+    rows: r.throughput.map((t) => [
+      t.role === 'floor' ? `floor: ${t.backend}` : t.label,
+      fmtN(t.length),
+      t.turnsPerSecond.toFixed(0),
+      fmtMs(t.ms.median),
+      fmtMs(t.ms.p99),
+    ]),
   });
   if (r.memory.length) {
     sections.push({
@@ -243,7 +254,7 @@ export function buildReport(r: BenchResults): { json: unknown; svg: string; text
     `agent-sessions benchmark (${r.config.name} run, ${r.durationSeconds} s, ${env.date}, commit ${env.commit ?? '?'})`,
     `machine: ${env.machine.cpu}, ${env.machine.cores} cores, ${env.machine.memoryGiB} GiB, ${env.machine.os}; Node ${env.node}`,
     ...Object.entries(env.servers).map(([k, v]) => `${k}: ${v}`),
-    ...Object.entries(env.storeNotes ?? {}).map(([k, v]) => `${k} store: ${v}`),
+    ...Object.entries(env.storeNotes ?? {}).map(([k, v]) => `${k}: ${v}`),
   ];
   const text = [...header, '', ...sections.map((s) => `${s.title}\n${table(s.head, s.rows)}\n`)].join('\n');
   const markdown = [
@@ -322,7 +333,7 @@ function chart(r: BenchResults, d: ReturnType<typeof derive>): string {
 ${ticks.join('\n')}
 ${parts.join('\n')}
 ${legend}
-<text x="12" y="${bottom + 40}" fill="#6b7280">Peers read the whole history each turn (their API has no window); ours and the floor read the last 10 runs.</text>
+<text x="12" y="${bottom + 40}" fill="#6b7280">Peers read the whole history each turn (their API has no window); ours and the floor read the last 10 runs.${/ferretdb/i.test(env.servers.mongodb ?? '') ? ' MongoDB here is FerretDB 1.x: every find scans the collection.' : ''}</text>
 </svg>
 `;
 }
