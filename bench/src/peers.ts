@@ -81,15 +81,19 @@ export const langchainPostgresHistory: ContenderFactory = {
   async create(url) {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     pool.on('error', () => {}); // an idle connection cut (the proxy closing) must not crash the run
-    const tables = new Set<string>();
+    // The peer creates its table on first use (CREATE TABLE IF NOT EXISTS, which races when
+    // several instances start at once: "relation already exists"); here one instance per table
+    // does it before any other is made.
+    const tables = new Map<string, Promise<void>>();
     const history = async (key: string) => {
       const tableName = `bench_lc_history_${lengthTag(key)}`;
-      const h = new PostgresChatMessageHistory({ tableName, sessionId: key, pool });
-      if (!tables.has(tableName)) {
-        await h.getMessages(); // creates the table, once per process as the peer does
-        tables.add(tableName);
+      let ready = tables.get(tableName);
+      if (!ready) {
+        ready = new PostgresChatMessageHistory({ tableName, sessionId: key, pool }).getMessages().then(() => {});
+        tables.set(tableName, ready);
       }
-      return { h, tableName };
+      await ready;
+      return { h: new PostgresChatMessageHistory({ tableName, sessionId: key, pool }), tableName };
     };
     return {
       id: this.id,
