@@ -36,6 +36,12 @@ export interface PostgresStoreOptions extends StoreOptions, NameOptions {
    * when a deploy pipeline runs `migrate()` (or `migrationSql()` through psql) instead.
    */
   migrate?: boolean | undefined;
+  /**
+   * Send statements as named prepared statements (pg's Pool and Client only), so the server
+   * plans each once per connection. Default: true. Set false behind a pooler that cannot keep
+   * prepared statements (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean | undefined;
 }
 
 /** Options of `PostgresStore.fromConnectionString`: the store's, plus the pool's. */
@@ -105,7 +111,7 @@ export class PostgresStore extends SessionStore {
     this.schema = this.tables.schema;
     this.tablePrefix = this.tables.prefix;
     this.q = statements(this.tables);
-    this.sql = runner ?? runnerFor(internal?.client as PgQueryable);
+    this.sql = runner ?? runnerFor(internal?.client as PgQueryable, undefined, options.preparedStatements ?? true);
     this.autoMigrate = options.migrate ?? true;
     this.runIdConstraint = `${this.tablePrefix}_runs_run_id_key`;
   }
@@ -120,7 +126,10 @@ export class PostgresStore extends SessionStore {
       throw new AgentSessionsError('invalid_input', 'fromConnectionString needs a postgres:// URL', { source: 'postgres' });
     }
     const { pool, ...rest } = options;
-    const internal: InternalOptions = { ...rest, [RUNNER]: lazyRunner(() => openPool(url, pool)) };
+    const internal: InternalOptions = {
+      ...rest,
+      [RUNNER]: lazyRunner(() => openPool(url, pool), rest.preparedStatements ?? true),
+    };
     return new PostgresStore(internal as PostgresStoreOptions);
   }
 

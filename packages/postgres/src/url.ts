@@ -25,11 +25,12 @@ export function createStoreFromUrl(url: string, options: CreateStoreOptions = {}
 }
 
 function storeOptions(options: CreateStoreOptions): PostgresConnectionOptions {
-  const { pool, migrate, schema, tablePrefix, ...common } = options;
+  const { pool, migrate, schema, tablePrefix, preparedStatements, ...common } = options;
   const out: PostgresConnectionOptions = { ...common };
   if (pool !== undefined) out.pool = pool as PgPoolOptions;
   if (migrate !== undefined) out.migrate = migrate !== false;
   if (schema !== undefined) out.schema = schema as string;
   if (tablePrefix !== undefined) out.tablePrefix = tablePrefix as string;
+  if (preparedStatements !== undefined) out.preparedStatements = preparedStatements !== false;
   return out;
 }
