@@ -201,7 +201,7 @@ export function buildReport(r: BenchResults): { json: unknown; svg: string; text
   }
   if (r.notMeasured.length) {
     sections.push({
-      title: 'Not measured',
+      title: 'Peers not measured (at some or all lengths)',
       head: ['peer', 'reason'],
       rows: r.notMeasured.map((n) => [n.label, n.reason]),
     });
