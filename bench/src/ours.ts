@@ -100,28 +100,22 @@ export const memoryOurs: ContenderFactory = {
 
 // ---- Postgres and PGlite: PostgresStore over an injected client ----
 
-/** A `query` wrapper that counts statements, the same object the store is handed. */
-export interface CountingClient {
-  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
-  exec?: (script: string) => Promise<unknown>;
-  statements: number;
-}
-
-function counting(client: { query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }> }, exec?: (s: string) => Promise<unknown>): CountingClient {
-  const c: CountingClient = {
-    statements: 0,
-    query: (text, params) => {
-      c.statements++;
-      return client.query(text, params);
-    },
-  };
-  if (exec) {
-    c.exec = (script) => {
-      c.statements++;
-      return exec(script);
+/**
+ * Counts calls of the named methods on the client itself. The store gets the driver's own
+ * object, not a wrapper: it recognises pg's Pool (to use named prepared statements) and PGlite
+ * by their properties, and a wrapper would hide them.
+ */
+function countCalls<T extends object>(client: T, methods: (keyof T & string)[]): () => number {
+  let calls = 0;
+  const target = client as Record<string, unknown>;
+  for (const m of methods) {
+    const original = (target[m] as (...args: unknown[]) => unknown).bind(client);
+    target[m] = (...args: unknown[]) => {
+      calls++;
+      return original(...args);
     };
   }
-  return c;
+  return () => calls;
 }
 
 const PG_SCHEMA = 'bench';
@@ -165,14 +159,15 @@ export const postgresOurs: ContenderFactory = {
   async create(url) {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     pool.on('error', () => {});
-    const client = counting(pool);
-    const store = new PostgresStore({ client, schema: PG_SCHEMA });
+    const raw = pool.query.bind(pool) as (t: string, p: unknown[]) => Promise<{ rows: unknown[] }>;
+    const commands = countCalls(pool, ['query']);
+    const store = new PostgresStore({ client: pool, schema: PG_SCHEMA });
     await store.getSession(ref('warm-up')); // runs the migrations
-    const c = storeContender(this, store, { bulk: pgBulk((t, p) => pool.query(t, p)) }, async () => {
+    const c = storeContender(this, store, { bulk: pgBulk(raw) }, async () => {
       await store.close();
       await pool.end();
     });
-    return Object.assign(c, { commands: () => client.statements });
+    return Object.assign(c, { commands });
   },
 };
 
@@ -183,14 +178,13 @@ export const pgliteOurs: ContenderFactory = {
   role: 'ours',
   async create() {
     const db = await sharedPglite();
-    const client = counting(
-      { query: async (t, p) => ({ rows: (await db.query(t, p)).rows }) },
-      (s) => db.exec(s),
-    );
-    const store = new PostgresStore({ client, schema: PG_SCHEMA });
+    const raw = db.query.bind(db);
+    // One count for the instance the floor shares: round trips are counted one contender at a time.
+    const commands = countCalls(db, ['query', 'exec']);
+    const store = new PostgresStore({ client: db, schema: PG_SCHEMA });
     await store.getSession(ref('warm-up'));
-    const c = storeContender(this, store, { bulk: pgBulk(async (t, p) => ({ rows: (await db.query(t, p)).rows })) }, () => store.close());
-    return Object.assign(c, { commands: () => client.statements });
+    const c = storeContender(this, store, { bulk: pgBulk(async (t, p) => ({ rows: (await raw(t, p)).rows })) }, () => store.close());
+    return Object.assign(c, { commands });
   },
 };
 
