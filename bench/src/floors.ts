@@ -60,6 +60,9 @@ const SQL_INSERT = `INSERT INTO bench_floor_runs (agent_id, session_id, seq, run
 
 type Query = (text: string, params?: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
 
+/** pg: named statements, parsed and planned once per connection, as the cheapest driver code would. */
+const PG_NAMES: Record<string, string> = { [SQL_READ]: 'bench_floor_read', [SQL_INSERT]: 'bench_floor_insert' };
+
 function sqlFloor(id: string, label: string, backend: 'postgres' | 'pglite', run: Query, close: () => Promise<void>): Contender {
   let statements = 0;
   const query: Query = (t, p) => {
@@ -106,14 +109,23 @@ function sqlFloor(id: string, label: string, backend: 'postgres' | 'pglite', run
 
 export const postgresFloor: ContenderFactory = {
   id: 'postgres/floor',
-  label: 'Postgres floor (pg: 1 SELECT + 1 INSERT)',
+  label: 'Postgres floor (pg: 1 SELECT + 1 INSERT, prepared)',
   backend: 'postgres',
   role: 'floor',
   async create(url) {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     pool.on('error', () => {}); // an idle connection cut (the proxy closing) must not crash the run
     await pool.query(SQL_TABLE);
-    return sqlFloor(this.id, this.label, 'postgres', (t, p) => pool.query(t, p), () => pool.end());
+    return sqlFloor(
+      this.id,
+      this.label,
+      'postgres',
+      (text, values) => {
+        const name = PG_NAMES[text];
+        return name ? pool.query({ name, text, values: values ?? [] }) : pool.query(text, values);
+      },
+      () => pool.end(),
+    );
   },
 };
 

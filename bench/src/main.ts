@@ -114,7 +114,7 @@ async function main(): Promise<void> {
               id: p.id,
               label: p.label,
               backend,
-              reason: `not run at ${length} runs on FerretDB, to keep the run short: with no query pushdown one of its turns takes seconds to tens of seconds there (bench/README.md)`,
+              reason: `not run at ${length.toLocaleString('en-US')} runs on FerretDB, to keep the run short: with no query pushdown one of its turns takes seconds to tens of seconds there (bench/README.md)`,
             });
           }
         }

@@ -63,7 +63,13 @@ function table(head: string[], rows: string[][]): string {
 }
 
 function markdownTable(head: string[], rows: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  // Numeric columns align right, text columns left.
+  const numeric = head.map((_, i) => i > 0 && rows.every((r) => /^[-\d.,]/.test(r[i] ?? '-')));
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map((_, i) => (numeric[i] ? '---:' : '---')).join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 /** The derived view: ratios and targets, plus everything measured. */
