@@ -35,9 +35,21 @@ describe.each(backends())('$name: a writer killed with SIGKILL mid-append', (b) 
       expect(lost).toBe(0);
       // At most the one append in flight when the process died may have landed unacknowledged.
       expect(runs.length - w.acked.length).toBeLessThanOrEqual(1);
-      // The store still works for the next writer: the sequence continues.
+      // The store still works for the next writer. A store may finish the dead writer's in-flight
+      // run (whole) on that next write, so read everything again: still gapless and whole, every
+      // acknowledged run there, at most one run nobody acknowledged, and the new run last.
       const next = await store.appendRun({ agentId, sessionId, format: 'plain', items: ['after the crash'] });
-      expect(next.run.seq).toBe(runs.length + 1);
+      const after = await allRuns(store, { agentId, sessionId });
+      expect(after.map((r) => r.seq)).toEqual(after.map((_, i) => i + 1));
+      expect(after[after.length - 1]?.runId).toBe(next.run.runId);
+      const before = after.slice(0, -1);
+      for (const r of before) {
+        expect(r.items).toHaveLength(ITEMS);
+        expect(r.items.every((it) => (it as { runId: string }).runId === r.runId)).toBe(true);
+      }
+      const ids = new Set(before.map((r) => r.runId));
+      expect(w.acked.filter((a) => !ids.has(a.runId))).toEqual([]);
+      expect(before.length - w.acked.length).toBeLessThanOrEqual(1);
     } finally {
       await store.close();
     }

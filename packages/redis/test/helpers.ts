@@ -40,9 +40,11 @@ export interface SeenCommand {
  */
 export async function watchServer(target: string | { host: string; port: number }) {
   const make = () => (typeof target === 'string' ? new IORedis(target) : new IORedis(target));
+  // The marker connects first, so its handshake is over before MONITOR starts (see round-trips.test.ts).
+  const marker = make();
+  await marker.ping();
   const base = make();
   const mon = await base.monitor();
-  const marker = make();
   let seen: SeenCommand[] = [];
   mon.on('monitor', (_time: string, args: string[], source: string) => {
     seen.push({ name: (args[0] ?? '').toLowerCase(), args: args.slice(1), source });
