@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
-import { createStore, type CreateStoreOptions, type Run, type SessionStore } from '@agent-sessions/core';
+import { createStore, type CreateStoreOptions, type SessionStore } from '@agent-sessions/core';
+export { allRuns } from '@agent-sessions/conformance';
 
 /** A server store the reliability suite runs against, reached by URL through createStore. */
 export interface Backend {
@@ -21,18 +22,6 @@ export function backends(): Backend[] {
 
 export function open(b: Backend, ns: string): Promise<SessionStore> {
   return createStore(b.url, b.options(ns));
-}
-
-/** Every run of a session, oldest first, paging back through listRuns. */
-export async function allRuns(store: SessionStore, ref: { agentId: string; sessionId: string }): Promise<Run[]> {
-  const out: Run[] = [];
-  let beforeSeq: number | undefined;
-  for (;;) {
-    const page = await store.listRuns({ ...ref, limit: 1000, beforeSeq });
-    out.unshift(...page);
-    if (page.length < 1000 || !page[0]) return out;
-    beforeSeq = page[0].seq;
-  }
 }
 
 export interface WorkerConfig {

@@ -30,11 +30,15 @@ describe.each(backends())('$name: 8 processes × 50 appends', (b) => {
     const store = await open(b, ns);
     try {
       let total = 0;
+      const stored = new Map<string, number>();
       for (const sessionId of sessions) {
         const runs = await allRuns(store, { agentId, sessionId });
         assertGapless(runs.map((r) => r.seq));
         expect(new Set(runs.map((r) => r.runId)).size).toBe(runs.length);
-        for (const r of runs) expect(r.items).toHaveLength(4);
+        for (const r of runs) {
+          expect(r.items).toHaveLength(4);
+          stored.set(`${sessionId}/${r.runId}`, r.seq);
+        }
         total += runs.length;
       }
       const acked = workers.flatMap((w) => w.acked);
@@ -42,10 +46,6 @@ describe.each(backends())('$name: 8 processes × 50 appends', (b) => {
       expect(total).toBe(WORKERS * APPENDS);
       expect(acked).toHaveLength(WORKERS * APPENDS);
       // Every acknowledged run is stored at the seq it was acknowledged with.
-      const stored = new Map<string, number>();
-      for (const sessionId of sessions) {
-        for (const r of await allRuns(store, { agentId, sessionId })) stored.set(`${sessionId}/${r.runId}`, r.seq);
-      }
       for (const a of acked) expect(stored.get(`${a.sessionId}/${a.runId}`)).toBe(a.seq);
     } finally {
       await store.close();

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import type { Run, SessionStore } from '@agent-sessions/core';
+import type { Run, SessionRef, SessionStore } from '@agent-sessions/core';
 import { part, ref, type ConformanceOptions } from './context.js';
 
-async function allRuns(store: SessionStore, r: ReturnType<typeof ref>): Promise<Run[]> {
+/** Every run of a session, oldest first, paging back through `listRuns` 1,000 at a time. */
+export async function allRuns(store: SessionStore, session: SessionRef): Promise<Run[]> {
   const out: Run[] = [];
   let before: number | undefined;
   for (;;) {
-    const page = await store.listRuns({ ...r, limit: 1000, beforeSeq: before });
+    const page = await store.listRuns({ ...session, limit: 1000, beforeSeq: before });
     out.unshift(...page);
     if (page.length < 1000 || !page[0]) return out;
     before = page[0].seq;

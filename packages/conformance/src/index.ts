@@ -1,4 +1,4 @@
-import { concurrencyTests } from './concurrency.js';
+import { allRuns, concurrencyTests } from './concurrency.js';
 import type { ConformanceOptions } from './context.js';
 import { isolationTests } from './isolation.js';
 import { listingTests } from './listing.js';
@@ -11,6 +11,7 @@ import { windowReadTests } from './window-reads.js';
 
 export type { ConformanceOptions, TestApi, SuiteContext } from './context.js';
 export { rid, rejectsWith } from './context.js';
+export { allRuns };
 export {
   sessionTests,
   runTests,
