@@ -1,4 +1,5 @@
-import { AgentSessionsError, MemoryStore, NotImplementedError, registeredAdapters, withSessionStorage } from '@agent-sessions/core';
+import { AgentSessionsError, MemoryStore, NotImplementedError, withSessionStorage } from '@agent-sessions/core';
+import { registeredAdapters } from '@agent-sessions/core/adapter';
 import { SessionRunnable } from '@agent-sessions/langchain';
 import { SessionAgent } from '@agent-sessions/openai-agents';
 import { AIMessage } from '@langchain/core/messages';

@@ -6,7 +6,8 @@
 //
 // URL defaults to an embedded PGlite database in ./.agent-sessions/demo; any createStore URL
 // works: postgres://…, redis://…, mongodb://…, memory:// (forgets on exit).
-import { createStore, redactUrl, withSessionStorage } from '@agent-sessions/core';
+import { createStore, withSessionStorage } from '@agent-sessions/core';
+import { redactUrl } from '@agent-sessions/core/store';
 import '@agent-sessions/openai-agents';
 import { Agent, setTracingDisabled, tool } from '@openai/agents';
 import { resolve } from 'node:path';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Run, SessionRef, SessionStore } from '@agent-sessions/core';
+import type { Run, SessionRef, SessionStore } from '@agent-sessions/core/store';
 import { part, ref, type ConformanceOptions } from './context.js';
 
 /** Every run of a session, oldest first, paging back through `listRuns` 1,000 at a time. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { isAgentSessionsError, type ErrorCode, type SessionStore } from '@agent-sessions/core';
+import { isAgentSessionsError, type ErrorCode, type SessionStore } from '@agent-sessions/core/store';
 
 /** The test functions of your runner (Vitest, Jest, node:test, ...). */
 export interface TestApi {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { SessionStore } from '@agent-sessions/core';
+import type { SessionStore } from '@agent-sessions/core/store';
 import { part, ref, rid, rejectsWith, type ConformanceOptions } from './context.js';
 
 /** Scoping: agents never meet, and naming another user behaves as if the session did not exist. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { SessionHeader } from '@agent-sessions/core';
+import type { SessionHeader } from '@agent-sessions/core/store';
 import { part, ref, rid, rejectsWith, sleep, type ConformanceOptions } from './context.js';
 
 function sortedNewestFirst(list: SessionHeader[]): boolean {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { isAgentSessionsError, type SessionStore } from '@agent-sessions/core';
+import { isAgentSessionsError, type SessionStore } from '@agent-sessions/core/store';
 import { part, rid, type ConformanceOptions } from './context.js';
 
 // A reference model of the contract, independent of every store: what a caller should observe.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { part, ref, items, type ConformanceOptions } from './context.js';
-import type { JsonValue } from '@agent-sessions/core';
+import type { JsonValue } from '@agent-sessions/core/store';
 
 /** Appending runs: sequence, idempotency, exact round trips, pop. */
 export function runTests(options: ConformanceOptions): void {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { JsonValue, SessionStore } from '@agent-sessions/core';
+import type { JsonValue, SessionStore } from '@agent-sessions/core/store';
 import { part, ref, rejectsWith, type ConformanceOptions } from './context.js';
 
 const badIds: [string, unknown][] = [

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { loadHistory, plainCodec, type RunStatus } from '@agent-sessions/core';
+import { type RunStatus } from '@agent-sessions/core/store';
+import { loadHistory, plainCodec } from '@agent-sessions/core/adapter';
 import { part, ref, items, type ConformanceOptions } from './context.js';
 
 /** Reading history: the latest N runs, paging backwards, the default window. */

@@ -2,14 +2,13 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AgentSessionsError, invalidInput } from './errors.js';
+import { AgentSessionsError, NotImplementedError, invalidInput } from './errors.js';
 import { MemoryStore } from './memory-store.js';
-import type { SessionStore, StoreOptions } from './store.js';
+import type { SessionStore } from './session-store.js';
+import { assertUrlOptions, urlScheme, type OptionsForUrl, type StoreScheme, type StoreUrlOptions } from './store-urls.js';
 
-/** Options for `createStore`: the common store options plus any the chosen store takes. */
-export interface CreateStoreOptions extends StoreOptions {
-  [option: string]: unknown;
-}
+/** Options for `createStore`: the options of any scheme (see `StoreUrlOptions` for each one's). */
+export type CreateStoreOptions = StoreUrlOptions[StoreScheme];
 
 /** Which package serves a URL scheme, and the driver it needs beside it. */
 export const STORE_SCHEMES: Readonly<Record<string, { package: string; driver: string } | null>> = {
@@ -19,13 +18,15 @@ export const STORE_SCHEMES: Readonly<Record<string, { package: string; driver: s
   pglite: { package: '@agent-sessions/postgres', driver: '@electric-sql/pglite' },
   redis: { package: '@agent-sessions/redis', driver: 'ioredis' },
   rediss: { package: '@agent-sessions/redis', driver: 'ioredis' },
+  'redis+cluster': { package: '@agent-sessions/redis', driver: 'ioredis' },
+  'rediss+cluster': { package: '@agent-sessions/redis', driver: 'ioredis' },
   mongodb: { package: '@agent-sessions/mongodb', driver: 'mongodb' },
   'mongodb+srv': { package: '@agent-sessions/mongodb', driver: 'mongodb' },
 };
 
 /** What a store package exports for `createStore`. */
 export interface StorePackage {
-  createStoreFromUrl(url: string, options?: CreateStoreOptions): SessionStore | Promise<SessionStore>;
+  createStoreFromUrl(url: string, options?: never): SessionStore | Promise<SessionStore>;
 }
 
 /** A URL with any password replaced, safe for error messages and logs. */
@@ -68,14 +69,14 @@ async function load(specifier: string): Promise<unknown> {
 /**
  * A store chosen by URL, so the backend can differ per environment:
  * `memory://`, `postgres://` or `postgresql://`, `pglite://<dir>` (empty dir: in memory),
- * `redis://` or `rediss://`, `mongodb://` or `mongodb+srv://`.
- * The store package for a scheme is loaded on demand; a missing one gets an error naming what
- * to install.
+ * `redis://`, `rediss://` or `redis+cluster://h1:p1,h2:p2`, `mongodb://` or `mongodb+srv://`.
+ * The options are typed per scheme, and an option the scheme does not take fails with
+ * `invalid_input`. The store package for a scheme is loaded on demand; a missing one (or its
+ * driver) gets a NotImplementedError naming what to install.
  */
-export async function createStore(url: string, options: CreateStoreOptions = {}): Promise<SessionStore> {
+export async function createStore<U extends string>(url: U, options: OptionsForUrl<U> = {} as OptionsForUrl<U>): Promise<SessionStore> {
   if (typeof url !== 'string') throw invalidInput('createStore needs a URL string such as postgres://… or memory://');
-  const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
-  const scheme = m?.[1]?.toLowerCase();
+  const scheme = urlScheme(url);
   if (!scheme || !(scheme in STORE_SCHEMES)) {
     throw invalidInput(
       `createStore cannot tell the store from '${redactUrl(url)}': use one of ${Object.keys(STORE_SCHEMES)
@@ -83,18 +84,20 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
         .join(', ')}`,
     );
   }
+  assertUrlOptions(scheme as StoreScheme, options ?? {});
   const target = STORE_SCHEMES[scheme];
-  if (!target) return new MemoryStore(options);
+  if (!target) {
+    if (!/^memory:\/\/\/?$/i.test(url)) throw invalidInput(`memory:// takes nothing after the scheme, got '${redactUrl(url)}'`);
+    return new MemoryStore(options);
+  }
   let mod: unknown;
   try {
     mod = await load(target.package);
   } catch (err) {
     if (isNotFound(err)) {
-      throw new AgentSessionsError(
-        'not_implemented',
-        `${scheme}:// URLs need ${target.package}: npm install ${target.package} ${target.driver}`,
-        { cause: err },
-      );
+      throw new NotImplementedError(`${scheme}:// URLs need ${target.package}: npm install ${target.package} ${target.driver}`, {
+        cause: err,
+      });
     }
     throw err;
   }
@@ -102,5 +105,5 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
   if (typeof pkg.createStoreFromUrl !== 'function') {
     throw new AgentSessionsError('internal', `${target.package} does not export createStoreFromUrl: update it to match @agent-sessions/core`);
   }
-  return pkg.createStoreFromUrl(url, options);
+  return pkg.createStoreFromUrl(url, options as never);
 }

@@ -1,63 +1,49 @@
-export * from './errors.js';
-export * from './types.js';
-export { parseDuration, ttlToMs } from './ttl.js';
-export { generateId, generateRunId, generateSessionId } from './ids.js';
-export {
-  MAX_ID_LENGTH,
-  MAX_JSON_DEPTH,
-  assertId,
-  assertItems,
-  assertJson,
-  assertJsonObject,
-  cloneJson,
-} from './validate.js';
-export { encodeCursor, decodeCursor, isAfterCursor, type ListCursor } from './cursor.js';
-export {
-  SessionStore,
-  MAX_PAGE,
-  canAccess,
-  isExpired,
-  expiryFor,
-  type StoreCapabilities,
-  type StoreOptions,
-  type ScopedRef,
-  type NormalizedAppend,
-  type NormalizedListRuns,
-  type NormalizedRead,
-  type NormalizedCreate,
-  type NormalizedUpdate,
-  type NormalizedList,
-  type NormalizedPrune,
-  type NormalizedWrite,
-} from './store.js';
+// The application's entry: stores, createStore, withSessionStorage, errors and data types.
+// Store authors import from '@agent-sessions/core/store', adapter authors from '@agent-sessions/core/adapter'.
+export { AgentSessionsError, NotImplementedError, isAgentSessionsError, ERROR_CODES, type ErrorCode } from './errors.js';
+export type {
+  AppendRunInput,
+  AppendRunResult,
+  CreateSessionInput,
+  Duration,
+  JsonObject,
+  JsonPrimitive,
+  JsonValue,
+  ListRunsInput,
+  ListSessionsInput,
+  PoppedItem,
+  PruneInput,
+  PruneResult,
+  Run,
+  RunStatus,
+  SessionHeader,
+  SessionPage,
+  SessionRef,
+  UpdateSessionInput,
+} from './types.js';
+export { RUN_STATUSES } from './types.js';
+export { MAX_TTL_MS } from './ttl.js';
+export { generateSessionId } from './ids.js';
+export { SessionStore, DEFAULT_TIMEOUT_MS, type StoreCapabilities, type StoreOptions } from './session-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
-export { plainCodec, type ItemCodec, type ItemInfo } from './window/codec.js';
-export { repairItems, isWellFormed } from './window/repair.js';
-export { estimateTokens, type TokenCounter } from './window/tokens.js';
-export {
-  applyWindow,
-  loadHistory,
-  validateWindow,
-  DEFAULT_LAST_RUNS,
-  MAX_WINDOW_PAGES,
-  type WindowOptions,
-  type WindowResult,
-} from './window/window.js';
+export { iterateRuns, runPages, type RunPagesOptions } from './runs.js';
+export { DEFAULT_LAST_RUNS, type WindowOptions } from './window/window.js';
+export type { TokenCounter } from './window/tokens.js';
 export {
   withSessionStorage,
-  registerAdapter,
-  registeredAdapters,
   SUPPORTED_FRAMEWORKS,
   type SessionAdapters,
-  type FrameworkAdapter,
   type AdapterFor,
   type WrapOptionsFor,
   type WrappedFor,
 } from './entry.js';
-export {
-  createStore,
-  redactUrl,
-  STORE_SCHEMES,
-  type CreateStoreOptions,
-  type StorePackage,
-} from './create-store.js';
+export { createStore, STORE_SCHEMES, type CreateStoreOptions } from './create-store.js';
+export type {
+  MemoryUrlOptions,
+  MongoUrlOptions,
+  OptionsForUrl,
+  PostgresUrlOptions,
+  RedisUrlOptions,
+  StoreScheme,
+  StoreUrlOptions,
+} from './store-urls.js';

@@ -14,7 +14,7 @@ import {
   type ScopedRef,
   type StoreCapabilities,
   type StoreOptions,
-} from './store.js';
+} from './session-store.js';
 import { isAfterCursor } from './cursor.js';
 import type { AppendRunResult, PoppedItem, PruneResult, Run, SessionHeader } from './types.js';
 

@@ -29,37 +29,43 @@ export function assertOptionalId(value: unknown, what: string, source?: string):
 }
 
 /**
- * Checks that `value` is plain JSON that every backend stores and returns unchanged: no
- * BigInt, functions, symbols, Dates or other class instances, cycles, `undefined` in arrays,
- * non-finite numbers, NUL characters or lone surrogates, and no deeper than MAX_JSON_DEPTH.
- * `undefined` object properties are allowed and dropped, as JSON.stringify does.
+ * Copies `value` into plain JSON that every backend stores and returns unchanged, checking it on
+ * the way: no BigInt, functions, symbols, Dates or other class instances, cycles, `undefined` in
+ * arrays, non-finite numbers, NUL characters or lone surrogates, and no deeper than MAX_JSON_DEPTH.
+ * `undefined` object properties are dropped, as JSON.stringify does.
+ *
+ * Each property is read once and the copy is what gets checked and stored: a getter that answers
+ * differently the second time, a `toJSON`, a Proxy or an array subclass cannot slip past the check.
  */
-export function assertJson(value: unknown, what: string, source?: string): asserts value is JsonValue {
+export function snapshotJson(value: unknown, what: string, source?: string): JsonValue {
   const seen = new Set<object>();
-  const walk = (v: unknown, path: string, depth: number): void => {
+  const walk = (v: unknown, path: string, depth: number): JsonValue => {
     if (depth > MAX_JSON_DEPTH) throw invalidInput(`${path} is nested deeper than ${MAX_JSON_DEPTH} levels`, source);
     switch (typeof v) {
       case 'string':
         checkString(v, path);
-        return;
+        return v;
       case 'boolean':
-        return;
+        return v;
       case 'number':
         if (!Number.isFinite(v)) throw invalidInput(`${path} is ${String(v)}, which JSON cannot hold`, source);
-        return;
+        return Object.is(v, -0) ? 0 : v;
       case 'object': {
-        if (v === null) return;
+        if (v === null) return null;
         if (seen.has(v)) throw invalidInput(`${path} contains a cycle`, source);
         if (Array.isArray(v)) {
           seen.add(v);
-          for (let i = 0; i < v.length; i++) {
-            if (!(i in v) || v[i] === undefined) {
+          const length = v.length;
+          const out: JsonValue[] = new Array<JsonValue>(length);
+          for (let i = 0; i < length; i++) {
+            const child: unknown = v[i];
+            if (child === undefined) {
               throw invalidInput(`${path}[${i}] is undefined; arrays must hold JSON values`, source);
             }
-            walk(v[i], `${path}[${i}]`, depth + 1);
+            out[i] = walk(child, `${path}[${i}]`, depth + 1);
           }
           seen.delete(v);
-          return;
+          return out;
         }
         const proto = Object.getPrototypeOf(v) as unknown;
         if (proto !== Object.prototype && proto !== null) {
@@ -70,13 +76,15 @@ export function assertJson(value: unknown, what: string, source?: string): asser
           throw invalidInput(`${path} has symbol keys`, source);
         }
         seen.add(v);
+        const out: { [key: string]: JsonValue } = {};
         for (const [k, child] of Object.entries(v)) {
           checkString(k, `${path} key`);
           if (child === undefined) continue;
-          walk(child, `${path}.${k}`, depth + 1);
+          // defineProperty, not assignment: a key named __proto__ stays an ordinary key.
+          Object.defineProperty(out, k, { value: walk(child, `${path}.${k}`, depth + 1), enumerable: true, writable: true, configurable: true });
         }
         seen.delete(v);
-        return;
+        return out;
       }
       default:
         throw invalidInput(`${path} is ${describe(v)}, which JSON cannot hold`, source);
@@ -86,7 +94,28 @@ export function assertJson(value: unknown, what: string, source?: string): asser
     if (s.includes('\u0000')) throw invalidInput(`${path} contains a NUL character`, source);
     if (LONE_SURROGATE.test(s)) throw invalidInput(`${path} contains a lone surrogate`, source);
   };
-  walk(value, what, 0);
+  return walk(value, what, 0);
+}
+
+/** Checks that `value` is plain JSON (see snapshotJson). */
+export function assertJson(value: unknown, what: string, source?: string): asserts value is JsonValue {
+  snapshotJson(value, what, source);
+}
+
+/** A checked plain-JSON copy of an object (see snapshotJson). */
+export function snapshotObject(value: unknown, what: string, source?: string): JsonObject {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidInput(`${what} must be a plain object, got ${describe(value)}`, source);
+  }
+  return snapshotJson(value, what, source) as JsonObject;
+}
+
+/** A checked plain-JSON copy of a run's items: a non-empty array (see snapshotJson). */
+export function snapshotItems(value: unknown, source?: string): JsonValue[] {
+  if (!Array.isArray(value)) throw invalidInput(`items must be an array, got ${describe(value)}`, source);
+  const items = snapshotJson(value, 'items', source) as JsonValue[];
+  if (items.length === 0) throw invalidInput('items must hold at least one item: a run is a turn that happened', source);
+  return items;
 }
 
 export function assertJsonObject(value: unknown, what: string, source?: string): asserts value is JsonObject {

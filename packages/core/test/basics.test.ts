@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AgentSessionsError,
-  MemoryStore,
-  NotImplementedError,
-  generateSessionId,
-  isAgentSessionsError,
-  parseDuration,
-  withSessionStorage,
-} from '@agent-sessions/core';
+import { AgentSessionsError, MemoryStore, NotImplementedError, generateSessionId, isAgentSessionsError, withSessionStorage } from '@agent-sessions/core';
+import { parseDuration } from '@agent-sessions/core/store';
 
 describe('parseDuration', () => {
   it.each([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, createStore, redactUrl } from '@agent-sessions/core';
+import { MemoryStore, createStore } from '@agent-sessions/core';
+import { redactUrl } from '@agent-sessions/core/store';
 
 describe('createStore', () => {
   it('memory:// gives a MemoryStore with the options passed', async () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyWindow, estimateTokens, isWellFormed, repairItems, type ItemCodec, type Run } from '@agent-sessions/core';
+import { type Run } from '@agent-sessions/core';
+import { applyWindow, estimateTokens, isWellFormed, repairItems, type ItemCodec } from '@agent-sessions/core/adapter';
 
 // A tiny item language: messages, calls (one or two call ids), results and reasoning items.
 type Item =

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyWindow, repairItems, type ItemCodec, type Run } from '@agent-sessions/core';
+import { type Run } from '@agent-sessions/core';
+import { applyWindow, repairItems, type ItemCodec } from '@agent-sessions/core/adapter';
 
 type Item = { id: string; call?: string[]; result?: string; reasoning?: true };
 const codec: ItemCodec<Item> = {

@@ -1,4 +1,4 @@
-import { AgentSessionsError, assertId, type SessionStore } from '@agent-sessions/core';
+import { AgentSessionsError, assertId, type SessionStore } from '@agent-sessions/core/adapter';
 import { BaseListChatMessageHistory } from '@langchain/core/chat_history';
 import type { BaseMessage } from '@langchain/core/messages';
 import type { SessionStorageOptions } from './options.js';

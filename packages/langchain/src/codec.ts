@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ItemCodec, ItemInfo, JsonValue } from '@agent-sessions/core';
+import type { ItemCodec, ItemInfo, JsonValue } from '@agent-sessions/core/adapter';
 import {
   AIMessage,
   AIMessageChunk,

@@ -1,4 +1,4 @@
-import { registerAdapter } from '@agent-sessions/core';
+import { registerAdapter } from '@agent-sessions/core/adapter';
 import type { Runnable } from '@langchain/core/runnables';
 import type { ReactAgent } from 'langchain';
 import { isLangChainAgent, isLangChainRunnable, type AgentLike } from './detect.js';

@@ -1,4 +1,4 @@
-import { generateRunId } from '@agent-sessions/core';
+import { generateRunId } from '@agent-sessions/core/adapter';
 import { RemoveMessage, type BaseMessage } from '@langchain/core/messages';
 import { createMiddleware } from 'langchain';
 import { z } from 'zod/v4';

@@ -1,4 +1,4 @@
-import type { Duration, SessionStore, WindowOptions } from '@agent-sessions/core';
+import type { Duration, SessionStore, WindowOptions } from '@agent-sessions/core/adapter';
 import type { StoredMessage } from '@langchain/core/messages';
 
 /** The session a run uses, as handed to `onSession`. */

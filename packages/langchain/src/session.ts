@@ -1,14 +1,4 @@
-import {
-  AgentSessionsError,
-  assertId,
-  generateRunId,
-  generateSessionId,
-  loadHistory,
-  validateWindow,
-  type JsonObject,
-  type RunStatus,
-  type SessionRef,
-} from '@agent-sessions/core';
+import { AgentSessionsError, assertId, generateRunId, generateSessionId, loadHistory, validateWindow, type JsonObject, type RunStatus, type SessionRef } from '@agent-sessions/core/adapter';
 import type { BaseMessage, StoredMessage } from '@langchain/core/messages';
 import { asItems, fromStoredMessages, langchainCodec, sumUsage, toStoredMessages, LANGCHAIN_FORMAT } from './codec.js';
 import type { SessionInfo, SessionStorageOptions } from './options.js';

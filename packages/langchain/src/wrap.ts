@@ -1,4 +1,4 @@
-import { AgentSessionsError } from '@agent-sessions/core';
+import { AgentSessionsError } from '@agent-sessions/core/adapter';
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import {
   AIMessage,

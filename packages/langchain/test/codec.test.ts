@@ -1,4 +1,5 @@
-import { applyWindow, isWellFormed, type Run } from '@agent-sessions/core';
+import { type Run } from '@agent-sessions/core';
+import { applyWindow, isWellFormed } from '@agent-sessions/core/adapter';
 import {
   SessionChatMessageHistory,
   fromStoredMessages,

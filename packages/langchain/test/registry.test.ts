@@ -1,4 +1,5 @@
-import { NotImplementedError, registeredAdapters, withSessionStorage as coreWithSessionStorage } from '@agent-sessions/core';
+import { NotImplementedError, withSessionStorage as coreWithSessionStorage } from '@agent-sessions/core';
+import { registeredAdapters } from '@agent-sessions/core/adapter';
 import { SessionRunnable, isLangChainAgent, isLangChainRunnable } from '@agent-sessions/langchain';
 import { AIMessage, HumanMessage } from '@langchain/core/messages';
 import { RunnableLambda } from '@langchain/core/runnables';

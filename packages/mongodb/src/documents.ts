@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { JsonObject, JsonValue, Run, RunStatus, SessionHeader } from '@agent-sessions/core';
+import type { JsonObject, JsonValue, Run, RunStatus, SessionHeader } from '@agent-sessions/core/store';
 
 /**
  * A session header: one small document per session, whatever the length of its history.

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@agent-sessions/core';
+import type { ErrorCode } from '@agent-sessions/core/store';
 
 // Matched by name, not instanceof: an injected client may come from another copy (or major) of
 // the driver than the one this package imports.

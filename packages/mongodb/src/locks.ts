@@ -1,4 +1,4 @@
-import { AgentSessionsError } from '@agent-sessions/core';
+import { AgentSessionsError } from '@agent-sessions/core/store';
 import type { Collection } from 'mongodb';
 import { newGen } from './documents.js';
 import { isDuplicateKey } from './errors.js';

@@ -1,4 +1,4 @@
-import type { StoreOptions } from '@agent-sessions/core';
+import type { StoreOptions } from '@agent-sessions/core/store';
 import type { Db, MongoClient, MongoClientOptions } from 'mongodb';
 import type { TtlIndexMode } from './indexes.js';
 

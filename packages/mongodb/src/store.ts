@@ -1,25 +1,4 @@
-import {
-  AgentSessionsError,
-  SessionStore,
-  canAccess,
-  isExpired,
-  type AppendRunResult,
-  type ErrorCode,
-  type NormalizedAppend,
-  type NormalizedCreate,
-  type NormalizedList,
-  type NormalizedListRuns,
-  type NormalizedPrune,
-  type NormalizedRead,
-  type NormalizedUpdate,
-  type NormalizedWrite,
-  type PoppedItem,
-  type PruneResult,
-  type Run,
-  type ScopedRef,
-  type SessionHeader,
-  type StoreCapabilities,
-} from '@agent-sessions/core';
+import { AgentSessionsError, SessionStore, canAccess, isExpired, type AppendRunResult, type ErrorCode, type NormalizedAppend, type NormalizedCreate, type NormalizedList, type NormalizedListRuns, type NormalizedPrune, type NormalizedRead, type NormalizedUpdate, type NormalizedWrite, type PoppedItem, type PruneResult, type Run, type ScopedRef, type SessionHeader, type StoreCapabilities } from '@agent-sessions/core/store';
 import { MongoClient, type Collection, type Db, type Filter, type ObjectId } from 'mongodb';
 import {
   NEVER,
@@ -122,7 +101,7 @@ export class MongoSessionStore extends SessionStore {
   }
 
   /** Creates the indexes now instead of on first use. Safe to call any number of times. */
-  async setup(): Promise<void> {
+  override async setup(): Promise<void> {
     try {
       await this.ensureReady();
     } catch (err) {

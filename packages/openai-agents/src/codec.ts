@@ -1,4 +1,4 @@
-import type { ItemCodec, ItemInfo, JsonValue } from '@agent-sessions/core';
+import type { ItemCodec, ItemInfo, JsonValue } from '@agent-sessions/core/adapter';
 import type { AgentInputItem } from '@openai/agents';
 
 /** The format tag stored on every run this adapter writes. */

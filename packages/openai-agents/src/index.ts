@@ -1,4 +1,4 @@
-import { registerAdapter } from '@agent-sessions/core';
+import { registerAdapter } from '@agent-sessions/core/adapter';
 import type { Agent } from '@openai/agents';
 import { isOpenAIAgent } from './detect.js';
 import { SessionAgent, withSessionStorage, type WithSessionStorageOptions } from './wrap.js';

@@ -1,14 +1,5 @@
-import {
-  MAX_PAGE,
-  generateSessionId,
-  loadHistory,
-  validateWindow,
-  type Duration,
-  type JsonObject,
-  type SessionRef,
-  type SessionStore,
-  type WindowOptions,
-} from '@agent-sessions/core';
+import { MAX_PAGE } from '@agent-sessions/core/adapter';
+import { generateSessionId, loadHistory, validateWindow, type Duration, type JsonObject, type SessionRef, type SessionStore, type WindowOptions } from '@agent-sessions/core/adapter';
 import type { AgentInputItem, Session } from '@openai/agents';
 import { OPENAI_AGENTS_FORMAT, fromStoredItems, openAIAgentsCodec, toStoredItems } from './codec.js';
 

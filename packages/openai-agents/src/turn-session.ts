@@ -1,4 +1,4 @@
-import { NotImplementedError, type JsonValue } from '@agent-sessions/core';
+import { NotImplementedError, type JsonValue } from '@agent-sessions/core/adapter';
 import type { AgentInputItem, Session } from '@openai/agents';
 import { toStoredItems } from './codec.js';
 

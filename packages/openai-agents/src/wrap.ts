@@ -1,19 +1,4 @@
-import {
-  AgentSessionsError,
-  assertId,
-  generateRunId,
-  generateSessionId,
-  loadHistory,
-  validateWindow,
-  type Duration,
-  type JsonObject,
-  type JsonValue,
-  type Run,
-  type RunStatus,
-  type SessionRef,
-  type SessionStore,
-  type WindowOptions,
-} from '@agent-sessions/core';
+import { AgentSessionsError, assertId, generateRunId, generateSessionId, loadHistory, validateWindow, type Duration, type JsonObject, type JsonValue, type Run, type RunStatus, type SessionRef, type SessionStore, type WindowOptions } from '@agent-sessions/core/adapter';
 import {
   RunState,
   run as defaultRun,

@@ -1,10 +1,6 @@
 import { createRequire } from 'node:module';
-import {
-  MemoryStore,
-  NotImplementedError,
-  registeredAdapters,
-  withSessionStorage as coreWithSessionStorage,
-} from '@agent-sessions/core';
+import { MemoryStore, NotImplementedError, withSessionStorage as coreWithSessionStorage } from '@agent-sessions/core';
+import { registeredAdapters } from '@agent-sessions/core/adapter';
 import { SessionAgent, isOpenAIAgent, withSessionStorage } from '@agent-sessions/openai-agents';
 import { Agent, RunState, tool, type AgentInputItem } from '@openai/agents';
 import {

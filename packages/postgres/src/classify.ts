@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@agent-sessions/core';
+import type { ErrorCode } from '@agent-sessions/core/store';
 
 // Node socket errors that mean "the server could not be reached or went away".
 const NODE_CODES = new Set([

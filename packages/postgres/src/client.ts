@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { NotImplementedError } from '@agent-sessions/core';
+import { NotImplementedError } from '@agent-sessions/core/store';
 
 /**
  * The one small query interface the store needs. A `pg.Pool` (recommended), a `pg.Client`, a

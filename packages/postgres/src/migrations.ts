@@ -1,4 +1,4 @@
-import { AgentSessionsError } from '@agent-sessions/core';
+import { AgentSessionsError } from '@agent-sessions/core/store';
 import { isQueryable, runnerFor, type PgQueryable, type SqlRunner } from './client.js';
 import { classifyPgError } from './classify.js';
 import { tableNames, type NameOptions, type TableNames } from './names.js';

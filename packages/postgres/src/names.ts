@@ -1,4 +1,4 @@
-import { invalidInput } from '@agent-sessions/core';
+import { invalidInput } from '@agent-sessions/core/store';
 
 /** Default schema of the tables. */
 export const DEFAULT_SCHEMA = 'public';

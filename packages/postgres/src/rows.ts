@@ -1,4 +1,4 @@
-import type { JsonObject, JsonValue, Run, RunStatus, SessionHeader } from '@agent-sessions/core';
+import type { JsonObject, JsonValue, Run, RunStatus, SessionHeader } from '@agent-sessions/core/store';
 
 // pg returns bigint columns as strings, PGlite as numbers: Number() reads both. Every time and
 // counter the store writes is a JavaScript number, so it always fits.

@@ -1,23 +1,4 @@
-import {
-  AgentSessionsError,
-  SessionStore,
-  type AppendRunResult,
-  type ErrorCode,
-  type NormalizedAppend,
-  type NormalizedCreate,
-  type NormalizedList,
-  type NormalizedListRuns,
-  type NormalizedPrune,
-  type NormalizedRead,
-  type NormalizedUpdate,
-  type NormalizedWrite,
-  type PoppedItem,
-  type PruneResult,
-  type Run,
-  type SessionHeader,
-  type StoreCapabilities,
-  type StoreOptions,
-} from '@agent-sessions/core';
+import { AgentSessionsError, SessionStore, type AppendRunResult, type ErrorCode, type NormalizedAppend, type NormalizedCreate, type NormalizedList, type NormalizedListRuns, type NormalizedPrune, type NormalizedRead, type NormalizedUpdate, type NormalizedWrite, type PoppedItem, type PruneResult, type Run, type SessionHeader, type StoreCapabilities, type StoreOptions } from '@agent-sessions/core/store';
 import { isQueryable, lazyRunner, openPool, runnerFor, type PgPoolOptions, type PgQueryable, type SqlRunner } from './client.js';
 import { classifyPgError } from './classify.js';
 import { migrateRunner } from './migrations.js';

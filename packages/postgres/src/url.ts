@@ -1,4 +1,4 @@
-import { AgentSessionsError, type CreateStoreOptions } from '@agent-sessions/core';
+import { AgentSessionsError, assertUrlOptions, urlScheme, type PostgresUrlOptions } from '@agent-sessions/core/store';
 import { lazyRunner, openPglite, type PgPoolOptions } from './client.js';
 import { PostgresStore, storeOverRunner, type PostgresConnectionOptions } from './store.js';
 
@@ -7,10 +7,11 @@ import { PostgresStore, storeOverRunner, type PostgresConnectionOptions } from '
  * (`fromConnectionString`); `pglite://<dir>` opens an embedded PGlite database in that directory
  * (`pglite://` alone: in memory). The store owns what it opens and `close()` ends it.
  */
-export function createStoreFromUrl(url: string, options: CreateStoreOptions = {}): PostgresStore {
-  const opts = storeOptions(options);
+export function createStoreFromUrl(url: string, options: PostgresUrlOptions = {}): PostgresStore {
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/is.exec(url);
-  const scheme = m?.[1]?.toLowerCase();
+  const scheme = urlScheme(url);
+  if (scheme === 'pglite' || scheme === 'postgres' || scheme === 'postgresql') assertUrlOptions(scheme, options, 'postgres');
+  const opts = storeOptions(options);
   if (scheme === 'pglite') {
     const dir = m?.[2] ?? '';
     return storeOverRunner(
@@ -24,7 +25,7 @@ export function createStoreFromUrl(url: string, options: CreateStoreOptions = {}
   });
 }
 
-function storeOptions(options: CreateStoreOptions): PostgresConnectionOptions {
+function storeOptions(options: PostgresUrlOptions): PostgresConnectionOptions {
   const { pool, migrate, schema, tablePrefix, preparedStatements, ...common } = options;
   const out: PostgresConnectionOptions = { ...common };
   if (pool !== undefined) out.pool = pool as PgPoolOptions;

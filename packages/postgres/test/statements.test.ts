@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHistory, plainCodec } from '@agent-sessions/core';
+import { loadHistory, plainCodec } from '@agent-sessions/core/adapter';
 import { PostgresStore, type PgQueryable } from '@agent-sessions/postgres';
 import { dropSchema, randomSchema, testPool } from './helpers.js';
 

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeCursor, type JsonValue } from '@agent-sessions/core';
+import { type JsonValue } from '@agent-sessions/core';
+import { encodeCursor } from '@agent-sessions/core/store';
 import { PostgresStore } from '@agent-sessions/postgres';
 import { dropSchema, randomSchema, testPool } from './helpers.js';
 

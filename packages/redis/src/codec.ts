@@ -1,4 +1,4 @@
-import type { JsonObject, JsonValue, Run, RunStatus, SessionHeader } from '@agent-sessions/core';
+import type { JsonObject, JsonValue, Run, RunStatus, SessionHeader } from '@agent-sessions/core/store';
 
 /** Header hash fields, in the order the Lua scripts read them (HMGET). */
 export const HEADER_FIELDS = [

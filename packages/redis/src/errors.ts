@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@agent-sessions/core';
+import type { ErrorCode } from '@agent-sessions/core/store';
 
 // Socket-level failures: the server is down, unreachable or dropped the connection.
 const NETWORK_CODES = new Set([

@@ -1,27 +1,6 @@
 import type IORedis from 'ioredis';
 import type { RedisOptions } from 'ioredis';
-import {
-  AgentSessionsError,
-  SessionStore,
-  isAfterCursor,
-  isExpired,
-  type AppendRunResult,
-  type ErrorCode,
-  type NormalizedAppend,
-  type NormalizedCreate,
-  type NormalizedList,
-  type NormalizedListRuns,
-  type NormalizedPrune,
-  type NormalizedRead,
-  type NormalizedUpdate,
-  type NormalizedWrite,
-  type PoppedItem,
-  type PruneResult,
-  type Run,
-  type SessionHeader,
-  type StoreCapabilities,
-  type StoreOptions,
-} from '@agent-sessions/core';
+import { AgentSessionsError, SessionStore, isAfterCursor, isExpired, type AppendRunResult, type ErrorCode, type NormalizedAppend, type NormalizedCreate, type NormalizedList, type NormalizedListRuns, type NormalizedPrune, type NormalizedRead, type NormalizedUpdate, type NormalizedWrite, type PoppedItem, type PruneResult, type Run, type SessionHeader, type StoreCapabilities, type StoreOptions } from '@agent-sessions/core/store';
 import { clientKeyPrefix, isCluster, type RedisClient } from './client.js';
 import { decodeHeader, decodeRun, encodeRun, HEADER_FIELDS, type Reply } from './codec.js';
 import { connect } from './connect.js';

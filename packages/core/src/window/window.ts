@@ -1,5 +1,6 @@
 import { invalidInput } from '../errors.js';
-import type { SessionStore } from '../store.js';
+import { runPages } from '../runs.js';
+import type { SessionStore } from '../session-store.js';
 import type { Run, RunStatus, SessionHeader, SessionRef } from '../types.js';
 import type { ItemCodec } from './codec.js';
 import { repairItems } from './repair.js';
@@ -121,17 +122,11 @@ export async function loadHistory<Item>(
   if (lastRuns === 0) return applyWindow([], codec, options, session);
   const statuses = eligibleStatuses(options as WindowOptions<unknown>);
   let picked: Run[] = [];
-  let beforeSeq: number | undefined;
-  let size = lastRuns;
-  for (let page = 0; page < MAX_WINDOW_PAGES && picked.length < lastRuns; page++) {
-    const runs = await store.listRuns({ ...ref, limit: size, beforeSeq });
-    const eligible = runs.filter((r) => statuses.has(r.status));
+  // Each page back is twice the last: a long stretch of failed runs costs a few reads, not many.
+  for await (const page of runPages(store, ref, { order: 'desc', pageSize: lastRuns, grow: true, maxPages: MAX_WINDOW_PAGES })) {
+    const eligible = page.filter((r) => statuses.has(r.status)).reverse();
     picked = [...eligible.slice(-(lastRuns - picked.length)), ...picked];
-    const first = runs[0];
-    if (runs.length < size || !first || first.seq <= 1) break;
-    beforeSeq = first.seq;
-    // Each page back is twice the last: a long stretch of failed runs costs a few reads, not many.
-    size = Math.min(size * 2, 1000);
+    if (picked.length >= lastRuns) break;
   }
   return applyWindow(picked, codec, { ...options, lastRuns }, session);
 }

@@ -1,0 +1,29 @@
+// The adapter author's entry: item codecs, windowing and repair, ids, and adapter registration.
+export { AgentSessionsError, NotImplementedError, isAgentSessionsError, invalidInput, type ErrorCode } from './errors.js';
+export type * from './types.js';
+export { MAX_PAGE, type SessionStore } from './session-store.js';
+export { generateRunId, generateSessionId } from './ids.js';
+export { snapshotJson, cloneJson, assertId } from './validate.js';
+export { plainCodec, type ItemCodec, type ItemInfo } from './window/codec.js';
+export { repairItems, isWellFormed } from './window/repair.js';
+export { estimateTokens, type TokenCounter } from './window/tokens.js';
+export {
+  applyWindow,
+  loadHistory,
+  validateWindow,
+  DEFAULT_LAST_RUNS,
+  MAX_WINDOW_PAGES,
+  type WindowOptions,
+  type WindowResult,
+} from './window/window.js';
+export { iterateRuns, runPages, type RunPagesOptions } from './runs.js';
+export {
+  registerAdapter,
+  registeredAdapters,
+  SUPPORTED_FRAMEWORKS,
+  type SessionAdapters,
+  type FrameworkAdapter,
+  type AdapterFor,
+  type WrapOptionsFor,
+  type WrappedFor,
+} from './entry.js';
