@@ -1,5 +1,6 @@
 import { allRuns, concurrencyTests } from './concurrency.js';
 import type { ConformanceOptions } from './context.js';
+import { historyTests } from './history.js';
 import { isolationTests } from './isolation.js';
 import { listingTests } from './listing.js';
 import { modelBasedTests } from './model-based.js';
@@ -22,6 +23,7 @@ export {
   concurrencyTests,
   validationTests,
   modelBasedTests,
+  historyTests,
 };
 
 /** Every part of the suite, by name. */
@@ -35,6 +37,7 @@ export const PARTS = {
   concurrency: concurrencyTests,
   validation: validationTests,
   modelBased: modelBasedTests,
+  history: historyTests,
 } as const;
 
 export type PartName = keyof typeof PARTS;

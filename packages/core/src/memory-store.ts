@@ -84,6 +84,10 @@ export class MemoryStore extends SessionStore {
     const existing = e.byRunId.get(input.runId);
     if (existing) return { run: structuredClone(existing), created: false, session: structuredClone(e.header) };
     const h = e.header;
+    if (input.expectedLastSeq !== null && h.lastSeq !== input.expectedLastSeq) {
+      if (h.version === 0) this.sessions.delete(key);
+      throw this.staleHistory(input, input.expectedLastSeq, h.lastSeq);
+    }
     const run: Run = {
       runId: input.runId,
       seq: h.lastSeq + 1,

@@ -12,7 +12,9 @@ import type {
   JsonValue,
   ListRunsInput,
   ListSessionsInput,
+  History,
   PoppedItem,
+  ReadHistoryInput,
   PruneInput,
   PruneResult,
   Run,
@@ -86,6 +88,8 @@ export interface NormalizedAppend extends ScopedRef {
   expiresAt: number | null | undefined;
   /** The expiry of a session this append creates without an explicit TTL. */
   defaultExpiresAt: number | null;
+  /** Fail with `conflict` unless the session's lastSeq (0 when absent or expired) equals this; null: no check. */
+  expectedLastSeq: number | null;
 }
 
 export interface NormalizedListRuns extends ScopedRef {
@@ -212,6 +216,13 @@ export abstract class SessionStore {
     const sessionMetadata =
       input.sessionMetadata === undefined ? {} : snapshotObject(input.sessionMetadata, 'sessionMetadata', this.name);
     const ttlMs = this.ttl(input.ttl);
+    if (input.expectedLastSeq !== undefined) {
+      if (typeof input.expectedLastSeq !== 'number' || !Number.isSafeInteger(input.expectedLastSeq) || input.expectedLastSeq < 0) {
+        throw new AgentSessionsError('invalid_input', `expectedLastSeq must be a whole number ≥ 0, got ${String(input.expectedLastSeq)}`, {
+          source: this.name,
+        });
+      }
+    }
     return this.guard('appendRun', () => {
       const now = this.clock();
       return this.doAppendRun({
@@ -228,24 +239,30 @@ export abstract class SessionStore {
         defaultTtlMs: this.defaultTtlMs,
         expiresAt: ttlMs === undefined ? undefined : expiryFor(ttlMs, now),
         defaultExpiresAt: expiryFor(this.defaultTtlMs, now),
+        expectedLastSeq: input.expectedLastSeq ?? null,
       });
     });
   }
 
   /** The last `limit` runs before `beforeSeq` (or the newest), oldest first. Empty for an absent session. */
   async listRuns(input: ListRunsInput): Promise<Run[]> {
+    const normalized = this.listRunsInput(input);
+    return this.guard('listRuns', () => this.doListRuns({ ...normalized, now: this.clock() }));
+  }
+
+  private listRunsInput(input: ListRunsInput): NormalizedListRuns {
     const ref = this.ref(input);
     assertLimit(input.limit, 'limit', MAX_PAGE, this.name);
     if (input.beforeSeq !== undefined) assertLimit(input.beforeSeq, 'beforeSeq', Number.MAX_SAFE_INTEGER, this.name);
-    return this.guard('listRuns', () =>
-      this.doListRuns({
-        ...ref,
-        limit: input.limit,
-        beforeSeq: input.beforeSeq ?? null,
-        now: this.clock(),
-        touch: this.touchOnRead,
-      }),
-    );
+    return { ...ref, limit: input.limit, beforeSeq: input.beforeSeq ?? null, now: this.clock(), touch: this.touchOnRead };
+  }
+
+  /**
+   * The session's header and its last `limit` runs before `beforeSeq` (or the newest), oldest
+   * first: what a turn loads. Server stores answer it in one round trip.
+   */
+  async readHistory(input: ReadHistoryInput): Promise<History> {
+    return this.guard('readHistory', () => this.doReadHistory(this.listRunsInput(input)));
   }
 
   /** The session's header, or null when it does not exist for this caller. */
@@ -364,6 +381,17 @@ export abstract class SessionStore {
   protected abstract doClose(): Promise<void>;
 
   /**
+   * The header and the window together. The default asks both primitives at once (one round trip
+   * of latency, two requests); a server store overrides it to answer in one statement or script.
+   * A store that overrides it must see the same snapshot for both: no run newer than the header.
+   */
+  protected async doReadHistory(input: NormalizedListRuns): Promise<History> {
+    const [session, runs] = await Promise.all([this.doGetSession(input), this.doListRuns(input)]);
+    if (!session) return { session: null, runs: [] };
+    return { session, runs: runs.filter((r) => r.seq <= session.lastSeq) };
+  }
+
+  /**
    * One-time setup before the first call (connect, migrate, load scripts). Runs once, shared by
    * concurrent first calls, and again after a failure. Default: nothing.
    */
@@ -384,6 +412,15 @@ export abstract class SessionStore {
     return new AgentSessionsError('not_found', `session '${ref.sessionId}' of agent '${ref.agentId}' not found`, {
       source: this.name,
     });
+  }
+
+  /** An error for an append whose `expectedLastSeq` is no longer the session's lastSeq. */
+  protected staleHistory(ref: ScopedRef, expected: number, actual: number): AgentSessionsError {
+    return new AgentSessionsError(
+      'conflict',
+      `session '${ref.sessionId}' has lastSeq ${actual}, not the expected ${expected}: another run landed first; read the history again`,
+      { source: this.name },
+    );
   }
 
   /** An error for a stale `expectedVersion`. */

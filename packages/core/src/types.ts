@@ -68,6 +68,22 @@ export interface AppendRunInput extends SessionRef {
   ttl?: Duration | null | undefined;
   /** Metadata for a session this append creates; ignored for an existing one. */
   sessionMetadata?: JsonObject | undefined;
+  /**
+   * Append only if the session's `lastSeq` is still this (0: the session must not exist yet, or
+   * be expired); otherwise fail with `conflict` and write nothing. A turn passes the `lastSeq` of
+   * the history it read, so a turn whose history went stale is refused instead of interleaved.
+   * A retry of an already stored run id still returns the stored run.
+   */
+  expectedLastSeq?: number | undefined;
+}
+
+export interface ReadHistoryInput extends ListRunsInput {}
+
+export interface History {
+  /** The session's header, or null when it does not exist for this caller. */
+  session: SessionHeader | null;
+  /** The last `limit` runs before `beforeSeq` (or the newest), oldest first. */
+  runs: Run[];
 }
 
 export interface AppendRunResult {
