@@ -1,0 +1,141 @@
+import { decodeCursor } from '../cursor.js';
+import { AgentSessionsError } from '../errors.js';
+import { generateRunId } from '../ids.js';
+import { parseDuration, ttlToMs } from '../ttl.js';
+import type {
+  AppendRunInput,
+  CreateSessionInput,
+  Duration,
+  ListRunsInput,
+  ListSessionsInput,
+  PruneInput,
+  SessionRef,
+  UpdateSessionInput,
+} from '../types.js';
+import {
+  assertId,
+  assertLimit,
+  assertOptionalId,
+  assertStatus,
+  assertTime,
+  snapshotItems,
+  snapshotJson,
+  snapshotObject,
+} from '../validate.js';
+import {
+  MAX_PAGE,
+  type NormalizedAppend,
+  type NormalizedCreate,
+  type NormalizedList,
+  type NormalizedListRuns,
+  type NormalizedUpdate,
+  type ScopedRef,
+} from './normalized.js';
+
+// Every public input is checked here, before anything reaches a store, and copied: what was
+// checked is exactly what the store writes. Times and expiries are added at call time.
+
+export function scopedRef(input: SessionRef, source: string): ScopedRef {
+  if (typeof input !== 'object' || input === null) {
+    throw new AgentSessionsError('invalid_input', 'expected an object with agentId and sessionId', { source });
+  }
+  assertId(input.agentId, 'agentId', source);
+  assertId(input.sessionId, 'sessionId', source);
+  assertOptionalId(input.userId, 'userId', source);
+  return { agentId: input.agentId, sessionId: input.sessionId, userId: input.userId ?? null };
+}
+
+/** A TTL option in ms (1 ms to MAX_TTL_MS), null, or undefined, with the store as the error's source. */
+export function ttlInput(value: Duration | null | undefined, source: string): number | null | undefined {
+  try {
+    return ttlToMs(value);
+  } catch (err) {
+    throw new AgentSessionsError('invalid_input', (err as Error).message.replace(/^\[agent-sessions\] /, ''), { source });
+  }
+}
+
+type Timeless<T> = Omit<T, 'now' | 'expiresAt' | 'defaultExpiresAt' | 'defaultTtlMs'>;
+
+export function appendInput(input: AppendRunInput, source: string): Timeless<NormalizedAppend> {
+  const ref = scopedRef(input, source);
+  const runId = input.runId ?? generateRunId();
+  assertId(runId, 'runId', source);
+  const status = input.status ?? 'completed';
+  assertStatus(status, source);
+  assertId(input.format, 'format', source);
+  const expected = input.expectedLastSeq;
+  if (expected !== undefined && (typeof expected !== 'number' || !Number.isSafeInteger(expected) || expected < 0)) {
+    throw new AgentSessionsError('invalid_input', `expectedLastSeq must be a whole number ≥ 0, got ${String(expected)}`, { source });
+  }
+  return {
+    ...ref,
+    runId,
+    status,
+    format: input.format,
+    items: snapshotItems(input.items, source),
+    usage: input.usage == null ? null : snapshotObject(input.usage, 'usage', source),
+    metadata: input.metadata == null ? null : snapshotObject(input.metadata, 'metadata', source),
+    sessionMetadata: input.sessionMetadata === undefined ? {} : snapshotObject(input.sessionMetadata, 'sessionMetadata', source),
+    ttlMs: ttlInput(input.ttl, source),
+    expectedLastSeq: expected ?? null,
+  };
+}
+
+export function listRunsInput(input: ListRunsInput, source: string, touch: boolean): Omit<NormalizedListRuns, 'now'> {
+  const ref = scopedRef(input, source);
+  assertLimit(input.limit, 'limit', MAX_PAGE, source);
+  if (input.beforeSeq !== undefined) assertLimit(input.beforeSeq, 'beforeSeq', Number.MAX_SAFE_INTEGER, source);
+  return { ...ref, limit: input.limit, beforeSeq: input.beforeSeq ?? null, touch };
+}
+
+export function createInput(input: CreateSessionInput, source: string, defaultTtlMs: number | null): Timeless<NormalizedCreate> {
+  const ref = scopedRef(input, source);
+  const metadata = input.metadata === undefined ? {} : snapshotObject(input.metadata, 'metadata', source);
+  const state = input.state === undefined ? {} : snapshotObject(input.state, 'state', source);
+  const ttl = ttlInput(input.ttl, source);
+  return { ...ref, metadata, state, ttlMs: ttl === undefined ? defaultTtlMs : ttl };
+}
+
+export function updateInput(input: UpdateSessionInput, source: string): Omit<NormalizedUpdate, 'now'> {
+  const ref = scopedRef(input, source);
+  assertLimit(input.expectedVersion, 'expectedVersion', Number.MAX_SAFE_INTEGER, source);
+  const metadata = input.metadata === undefined ? undefined : snapshotObject(input.metadata, 'metadata', source);
+  const state = input.state === undefined ? undefined : snapshotObject(input.state, 'state', source);
+  const summary = input.summary;
+  if (summary !== undefined && summary !== null && typeof summary !== 'string') {
+    throw new AgentSessionsError('invalid_input', 'summary must be a string or null', { source });
+  }
+  if (summary) snapshotJson(summary, 'summary', source);
+  return { ...ref, expectedVersion: input.expectedVersion, metadata, state, summary };
+}
+
+export function listInput(input: ListSessionsInput, source: string): Omit<NormalizedList, 'now'> & { limit: number } {
+  if (typeof input !== 'object' || input === null) throw new AgentSessionsError('invalid_input', 'expected an object with agentId', { source });
+  assertId(input.agentId, 'agentId', source);
+  assertOptionalId(input.userId, 'userId', source);
+  const limit = input.limit ?? 20;
+  assertLimit(limit, 'limit', MAX_PAGE, source);
+  if (input.updatedAfter !== undefined) assertTime(input.updatedAfter, 'updatedAfter', source);
+  if (input.updatedBefore !== undefined) assertTime(input.updatedBefore, 'updatedBefore', source);
+  return {
+    agentId: input.agentId,
+    userId: input.userId ?? null,
+    limit,
+    fetchLimit: limit + 1,
+    cursor: input.cursor ? decodeCursor(input.cursor, source) : null,
+    updatedAfter: input.updatedAfter ?? null,
+    updatedBefore: input.updatedBefore ?? null,
+  };
+}
+
+export function pruneInput(input: PruneInput, source: string): { agentId: string | null; ageMs: number | null } {
+  if (typeof input !== 'object' || input === null) throw new AgentSessionsError('invalid_input', 'prune takes an options object', { source });
+  assertOptionalId(input.agentId, 'agentId', source);
+  let ageMs: number | null = null;
+  try {
+    if (input.runsOlderThan !== undefined) ageMs = parseDuration(input.runsOlderThan, 'runsOlderThan');
+  } catch (err) {
+    throw new AgentSessionsError('invalid_input', (err as Error).message.replace(/^\[agent-sessions\] /, ''), { source });
+  }
+  return { agentId: input.agentId ?? null, ageMs };
+}
