@@ -27,3 +27,22 @@ export {
   type WrapOptionsFor,
   type WrappedFor,
 } from './entry.js';
+export {
+  TURN_STATUS,
+  MAX_TURN_ERROR_MESSAGE,
+  RESUME_STATE_KEY,
+  RESUME_LEASE_MS,
+  turnError,
+  endError,
+  turnMetadata,
+  storedInput,
+  sessionNotFound,
+  authorizeTurn,
+  storeTurn,
+  claimResume,
+  releaseResume,
+  TurnNotStoredError,
+  AlreadyResumedError,
+  type TurnEnd,
+  type TurnError,
+} from './turn.js';

@@ -49,3 +49,4 @@ export type {
   StoreScheme,
   StoreUrlOptions,
 } from './store-urls.js';
+export { TurnNotStoredError, AlreadyResumedError, TURN_STATUS, type TurnEnd, type TurnError } from './turn.js';

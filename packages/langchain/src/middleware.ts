@@ -3,7 +3,7 @@ import { RemoveMessage, type BaseMessage } from '@langchain/core/messages';
 import { createMiddleware } from 'langchain';
 import { z } from 'zod/v4';
 import type { SessionStorageOptions } from './options.js';
-import { announce, checkOptions, loadMessages, resolveSession, saveFailure, saveRun, type ResolvedSession } from './session.js';
+import { announce, checkOptions, loadTurnHistory, resolveSession, saveFailure, saveRun, type ResolvedSession } from './session.js';
 
 /** LangGraph's marker that clears the messages channel (`REMOVE_ALL_MESSAGES` in `@langchain/langgraph`). */
 const REMOVE_ALL_MESSAGES = '__remove_all__';
@@ -64,7 +64,7 @@ export function sessionStorageMiddleware(options: SessionStorageMiddlewareOption
       // Messages of an earlier run already in the thread (a checkpointer) are not new input.
       const seen = new Set(state._agentSessionsSeen ?? []);
       const input = state.messages.filter((m) => m.id === undefined || !seen.has(m.id));
-      const history = await loadMessages(options, session);
+      const history = await loadTurnHistory(options, session);
       const historyIds = new Set(idsOf(history.messages));
       const fresh = input.filter((m) => m.id === undefined || !historyIds.has(m.id));
       return {

@@ -1,4 +1,4 @@
-import { AgentSessionsError, assertId, generateRunId, generateSessionId, loadHistory, validateWindow, type JsonObject, type RunStatus, type SessionRef } from '@agent-sessions/core/adapter';
+import { AgentSessionsError, assertId, authorizeTurn, generateRunId, generateSessionId, loadHistory, validateWindow, type JsonObject, type RunStatus, type SessionRef } from '@agent-sessions/core/adapter';
 import type { BaseMessage, StoredMessage } from '@langchain/core/messages';
 import { asItems, fromStoredMessages, langchainCodec, sumUsage, toStoredMessages, LANGCHAIN_FORMAT } from './codec.js';
 import type { SessionInfo, SessionStorageOptions } from './options.js';
@@ -87,6 +87,18 @@ export async function loadMessages(options: SessionStorageOptions, session: Reso
   if (session.generated) return { messages: [], storedById: new Map() };
   const window = await loadHistory(options.store, ref(session), langchainCodec, options.window ?? {});
   return historyOf(fromStoredMessages(window.items));
+}
+
+/**
+ * Reads the window for a turn and refuses, before the model or any tool runs, a session this
+ * caller may not use (another user's). An ongoing session costs no extra read.
+ */
+export async function loadTurnHistory(options: SessionStorageOptions, session: ResolvedSession): Promise<LoadedHistory> {
+  const history = await loadMessages(options, session);
+  if (!session.generated && history.messages.length === 0 && session.userId !== undefined) {
+    await authorizeTurn(options.store, ref(session), await options.store.getSession(ref(session)), { source: SOURCE });
+  }
+  return history;
 }
 
 /** A history made of these messages. */

@@ -18,7 +18,7 @@ import {
   announce,
   checkOptions,
   historyOf,
-  loadMessages,
+  loadTurnHistory,
   pendingIds,
   newMessages,
   resolveSession,
@@ -240,7 +240,7 @@ export class SessionRunnable<
     const configurable = (options as RunnableConfig | undefined)?.configurable as Record<string, unknown> | undefined;
     const session = resolveSession(this.sessionOptions, configurable);
     await announce(this.sessionOptions, session);
-    const history = await loadMessages(this.sessionOptions, session);
+    const history = await loadTurnHistory(this.sessionOptions, session);
     // Leading system messages are instructions sent with every call, not conversation: they go
     // first, before the history, and are not stored (else each run would add another copy).
     const firstTurn = parsed.messages.findIndex((m) => m.getType() !== 'system');

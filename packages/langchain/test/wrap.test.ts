@@ -173,14 +173,15 @@ describe('withSessionStorage over a chat model', () => {
     expect(await runsOf(store, 'thread-7')).toHaveLength(2);
   });
 
-  it("scopes sessions to their user: another user sees no history and cannot write to the session", async () => {
+  it("scopes sessions to their user: another user is refused before the model is called and writes nothing", async () => {
     const model = fakeModel().respond(new AIMessage('Secret kept.')).respond(new AIMessage('I know nothing.'));
     const store = newStore();
     const chat = withSessionStorage(model, { store });
     await chat.invoke('My secret is 42.', session('owned', 'alice'));
 
     const err = await chat.invoke('What is the secret?', session('owned', 'mallory')).catch((e: unknown) => e);
-    expect(describeMessages(model.calls[1]!.messages)).toEqual(['human:What is the secret?']);
+    // Issue 15 item 4: refused before the model runs (it used to run, and only the save failed).
+    expect(model.calls).toHaveLength(1);
     expect(err).toBeInstanceOf(AgentSessionsError);
     expect((err as AgentSessionsError).code).toBe('not_found');
     expect(await runsOf(store, 'owned', 'default', 'alice')).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { AgentSessionsError, assertId, generateRunId, generateSessionId, loadHistory, validateWindow, type Duration, type JsonObject, type JsonValue, type Run, type RunStatus, type SessionRef, type SessionStore, type WindowOptions } from '@agent-sessions/core/adapter';
+import { AgentSessionsError, assertId, authorizeTurn, generateRunId, generateSessionId, loadHistory, validateWindow, type Duration, type JsonObject, type JsonValue, type Run, type RunStatus, type SessionRef, type SessionStore, type WindowOptions } from '@agent-sessions/core/adapter';
 import {
   RunState,
   run as defaultRun,
@@ -308,12 +308,7 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
    * the window came back empty, so an ongoing session costs no extra read.
    */
   private async assertNotForeign(ref: SessionRef): Promise<void> {
-    const header = await this.store.getSession({ agentId: ref.agentId, sessionId: ref.sessionId });
-    if (header && header.userId !== ref.userId) {
-      throw new AgentSessionsError('not_found', `session '${ref.sessionId}' of agent '${ref.agentId}' not found`, {
-        source: this.store.name,
-      });
-    }
+    await authorizeTurn(this.store, ref, await this.store.getSession(ref), { source: SOURCE });
   }
 
   /** The stored interrupted turn a RunState resumes: known to this process, or found by its pending call ids. */

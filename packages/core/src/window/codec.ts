@@ -8,6 +8,11 @@ export interface ItemInfo {
   resultFor?: string | undefined;
   /** A reasoning item: valid only directly before the item it belongs to. */
   reasoning?: boolean | undefined;
+  /**
+   * An instruction (a system or developer message): sent to the model on the turn that carries
+   * it, never stored with the turn and never replayed from history.
+   */
+  instruction?: boolean | undefined;
 }
 
 /**

@@ -69,7 +69,8 @@ export function applyWindow<Item>(
   const statuses = eligibleStatuses(options as WindowOptions<unknown>);
   const lastRuns = options.lastRuns ?? DEFAULT_LAST_RUNS;
   const chosen = lastRuns === 0 ? [] : runs.filter((r) => statuses.has(r.status)).slice(-lastRuns);
-  let items = chosen.flatMap((r) => r.items as unknown as Item[]);
+  // Instructions are the caller's to send each turn; one stored by an older version is not replayed.
+  let items = chosen.flatMap((r) => r.items as unknown as Item[]).filter((item) => !codec.inspect(item).instruction);
   const total = items.length;
 
   if (options.maxToolCallsFromHistory !== undefined) {

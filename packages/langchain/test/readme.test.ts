@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemoryStore } from '@agent-sessions/core';
+import { withSessionStorage } from '@agent-sessions/langchain';
+import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
+import { fakeModel } from '@langchain/core/testing';
+import { createAgent } from 'langchain';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describeMessages, getWeather } from './helpers.js';
+
+const here = import.meta.dirname;
+
+function snippets(): string[] {
+  const readme = readFileSync(join(here, '..', 'README.md'), 'utf8');
+  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+/** Runs a snippet as a module of its own, with its hosted model swapped for an offline one. */
+async function runSnippet(code: string, model: unknown): Promise<void> {
+  const hosted = "model: 'openai:gpt-4.1-mini'";
+  expect(code).toContain(hosted);
+  (globalThis as { __readmeModel?: unknown }).__readmeModel = model;
+  const file = join(here, `.snippet-${randomUUID()}.ts`);
+  writeFileSync(file, code.replace(hosted, 'model: (globalThis as any).__readmeModel'));
+  try {
+    await import(/* @vite-ignore */ file);
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+describe('README', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('the first snippet runs: two turns of one user, the second sees the first with its tool call', async () => {
+    const model = fakeModel()
+      .respondWithTools([{ name: 'get_weather', args: { city: 'Paris' } }])
+      .respond(new AIMessage('Sunny in Paris.'))
+      .respond(new AIMessage('Sunny tomorrow too.'));
+    const logged: unknown[] = [];
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void logged.push(...args));
+    await runSnippet(snippets()[0]!, model);
+    expect(logged).toEqual(['Sunny tomorrow too.']);
+    const seen = describeMessages(model.calls.at(-1)!.messages as BaseMessage[]);
+    expect(seen[0]).toBe('human:Weather in Paris?');
+    expect(seen.at(-1)).toBe('human:And tomorrow?');
+    expect(seen).toContain('tool:It is sunny in Paris.');
+  });
+
+  it('the old snippet (a user named on the second call only) fails not_found before the model or a tool runs', async () => {
+    const store = new MemoryStore();
+    const model = fakeModel()
+      .respond(new AIMessage('Noted.'))
+      .respondWithTools([{ name: 'get_weather', args: { city: 'Oslo' } }])
+      .respond(new AIMessage('never'));
+    const toolCalls = vi.spyOn(getWeather, 'invoke');
+    const agent = withSessionStorage(createAgent({ model, tools: [getWeather] }), { store });
+    const first = await agent.invoke({ messages: [new HumanMessage('Hi')] });
+    const err = await agent
+      .invoke({ messages: [new HumanMessage('Weather in Oslo?')] }, { configurable: { sessionId: first.sessionId, userId: 'ada' } })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'not_found' });
+    expect((err as Error).message).toContain(`session '${first.sessionId}' of agent 'default' not found for user 'ada'`);
+    expect(model.calls).toHaveLength(1);
+    expect(toolCalls).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemoryStore } from '@agent-sessions/core';
+import { withSessionStorage } from '@agent-sessions/openai-agents';
+import { Agent, setDefaultModelProvider } from '@openai/agents';
+import { ScriptedModel, assistantMessage } from '@openai/agents/testing';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { requestInputs, texts } from './helpers.js';
+
+const here = import.meta.dirname;
+
+/** The TypeScript snippets of this package's README, in order. */
+function snippets(): string[] {
+  const readme = readFileSync(join(here, '..', 'README.md'), 'utf8');
+  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+/** Runs a snippet as a module of its own (imports resolve as the published package names do). */
+async function runSnippet(code: string): Promise<void> {
+  const file = join(here, `.snippet-${randomUUID()}.ts`);
+  writeFileSync(file, code);
+  try {
+    await import(/* @vite-ignore */ file);
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+describe('README', () => {
+  // Each test file runs in its own process: the default provider set here stays in this file.
+  afterEach(() => vi.restoreAllMocks());
+
+  it('the first snippet runs as written: two turns of one user, the second sees the first', async () => {
+    const model = new ScriptedModel([[assistantMessage('Noted: order 1234.')], [assistantMessage('It is 1234.')]]);
+    // The snippet's agent names no model: the SDK's default provider serves the offline model.
+    setDefaultModelProvider({ getModel: async () => model });
+    const logged: unknown[] = [];
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void logged.push(...args));
+    const [first] = snippets();
+    expect(first).toContain("withSessionStorage(agent, { store: new MemoryStore() })");
+    await runSnippet(first!);
+    expect(logged[0]).toMatch(/^sess_/);
+    expect(logged[1]).toBe('It is 1234.');
+    expect(texts(requestInputs(model)[1]!)).toEqual([
+      'user: My order number is 1234.',
+      'assistant: Noted: order 1234.',
+      'user: What was my order number?',
+    ]);
+  });
+
+  it('the old snippet (a user named on the second call only) fails not_found before the model, saying why', async () => {
+    const model = new ScriptedModel([[assistantMessage('Noted.')]]);
+    const support = withSessionStorage(new Agent({ name: 'support', model }), { store: new MemoryStore() });
+    const first = await support.run('My order number is 1234.');
+    const err = await support.run('What was my order number?', { sessionId: first.sessionId, userId: 'u42' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'not_found' });
+    expect((err as Error).message).toContain(`session '${first.sessionId}' of agent 'support' not found for user 'u42'`);
+    expect((err as Error).message).toMatch(/belongs to another user \(a session created without a userId belongs to no user/);
+    expect(model.calls).toHaveLength(1);
+  });
+});
