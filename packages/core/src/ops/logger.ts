@@ -1,0 +1,79 @@
+// The `logger` option: any object with debug/info/warn/error (pino, bunyan, console, ...). Core
+// calls it pino-style, `logger.warn(fields, message)`, with fields that never hold session
+// content (items, state, summary, metadata) or credentials: ids, the operation, the error code.
+
+/** What the `logger` option takes. Each method is called as `(fields, message)`. */
+export interface Logger {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Fields of one log record: plain values only. */
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+/** A logger that never throws and adds the library and source to every message. */
+export interface OpsLogger {
+  readonly enabled: boolean;
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+const SILENT: OpsLogger = {
+  enabled: false,
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
+
+/** Throws `TypeError` unless `value` has the four methods. */
+export function assertLogger(value: unknown, source?: string): asserts value is Logger {
+  const missing = LEVELS.filter((l) => typeof (value as Record<string, unknown> | null)?.[l] !== 'function');
+  if (typeof value !== 'object' || value === null || missing.length > 0) {
+    throw new TypeError(
+      `[agent-sessions]${source ? ` [${source}]` : ''} logger must have debug, info, warn and error methods (pino or console work); missing ${missing.join(', ')}`,
+    );
+  }
+}
+
+/**
+ * Wraps a `logger` option for library code: messages read `[agent-sessions] [source] ...`,
+ * credentials in URLs are masked, and a logger that throws never breaks the call that logs.
+ * Without a logger every method is a no-op. Adapters use it for their wrappers' warnings.
+ */
+export function opsLogger(logger: Logger | null | undefined, source: string): OpsLogger {
+  if (!logger) return SILENT;
+  const emit = (level: LogLevel, message: string, fields?: LogFields): void => {
+    try {
+      const clean: Record<string, unknown> = { lib: 'agent-sessions', source };
+      if (fields) {
+        for (const [k, v] of Object.entries(fields)) if (v !== undefined) clean[k] = typeof v === 'string' ? redactSecrets(v) : v;
+      }
+      logger[level](clean, `[agent-sessions] [${source}] ${redactSecrets(message)}`);
+    } catch {
+      // A broken logger must not turn a successful call into a failure.
+    }
+  };
+  return {
+    enabled: true,
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+  };
+}
+
+/** Masks `user:password@` in URLs and `password=...` pairs, which driver messages sometimes carry. */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/(\/\/[^:/?#@\s]*:)[^@/?#\s]*@/g, '$1***@')
+    .replace(/\b(password|passwd|pwd|secret|token|apikey|api_key)=([^&\s;,]+)/gi, '$1=***');
+}
