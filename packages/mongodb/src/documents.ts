@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { JsonObject, JsonValue, Run, RunStatus, SessionHeader } from '@agent-sessions/core/store';
+import { AgentSessionsError, expiryFor, type JsonObject, type JsonValue, type Run, type RunStatus, type SessionHeader, completeHeader } from '@agent-sessions/core/store';
 
 /**
  * A session header: one small document per session, whatever the length of its history.
@@ -29,6 +29,12 @@ export interface HeaderDoc {
   summary: string | null;
   /** 0 for a header an append has reserved but not yet committed a run to: hidden from readers. */
   version: number;
+  /**
+   * The append slot: a run is committable only on the slot it was inserted on. Only a pop that
+   * removes a whole run (lowering `lastSeq`) moves it, so header updates and pops that trim a run
+   * never void an append in flight. Absent on headers written before it existed: read as 0.
+   */
+  slot?: number;
   lastSeq: number;
   /** A popItem in progress; anyone who sees it completes it before writing. */
   pop: PopIntent | null;
@@ -52,7 +58,7 @@ export interface RunDoc {
   gen: string;
   runId: string;
   seq: number;
-  /** The header version this run was appended on; it can be committed only at that version. */
+  /** The header `slot` this run was appended on; it can be committed only on that slot. */
   base: number;
   createdAt: number;
   status: RunStatus;
@@ -67,6 +73,11 @@ export interface RunDoc {
   ttl?: number | null;
   /** Never earlier than the session's expiry, so a TTL index removes runs only after their session. */
   expiresAt: Date;
+  /**
+   * Set (with no items left) on a committed run a pop emptied: its writer, if still waiting,
+   * learns that it was committed. Past `lastSeq`, so no reader sees it; the next append removes it.
+   */
+  popped?: boolean;
 }
 
 /** The expiry of runs of sessions that never expire (BSON dates reach year 9999). */
@@ -85,11 +96,19 @@ export function newGen(): string {
  * (one `updateMany` over the session's runs) at most once per TTL, not on every write.
  */
 export function runsExpiry(ttlMs: number | null, now: number): Date {
-  return ttlMs === null ? NEVER : new Date(now + 2 * ttlMs);
+  const at = expiryFor(ttlMs === null ? null : 2 * ttlMs, now);
+  return at === null || at >= NEVER.getTime() ? NEVER : new Date(at);
 }
 
+/** The session's expiry after a write at `now` (TTLs are bounded in core, so this is a valid date). */
 export function sessionExpiry(ttlMs: number | null, now: number): Date | null {
-  return ttlMs === null ? null : new Date(now + ttlMs);
+  const at = expiryFor(ttlMs, now);
+  return at === null ? null : new Date(at);
+}
+
+/** The slot a header is on (see `HeaderDoc.slot`). */
+export function slotOf(h: HeaderDoc): number {
+  return h.slot ?? 0;
 }
 
 export function toJsonText(value: JsonValue): string {
@@ -100,11 +119,38 @@ export function fromJsonText<T extends JsonValue>(text: string): T {
   return JSON.parse(text) as T;
 }
 
+/** A stored document this store cannot read: a typed error naming the session (and run). */
+export class MalformedDocumentError extends AgentSessionsError {
+  constructor(what: string, doc: { agentId?: unknown; sessionId?: unknown; seq?: unknown }, reason: string, cause?: unknown) {
+    const at = typeof doc.seq === 'number' ? ` at seq ${doc.seq}` : '';
+    super(
+      'internal',
+      `the stored ${what} of session '${String(doc.sessionId)}' of agent '${String(doc.agentId)}'${at} is malformed (${reason}); other sessions are not affected`,
+      { source: 'mongodb', cause },
+    );
+    this.name = 'MalformedDocumentError';
+  }
+}
+
+const isDate = (v: unknown): v is Date => v instanceof Date && !Number.isNaN(v.getTime());
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
 /**
- * Fills in the fields that may hold null. FerretDB 1.24 drops null-valued fields from a
- * `$setOnInsert` upsert, so a stored header can lack them; MongoDB keeps them.
+ * Checks the fields every read relies on and fills in the ones that may hold null. FerretDB
+ * 1.24 drops null-valued fields from a `$setOnInsert` upsert, so a stored header can lack them;
+ * MongoDB keeps them. A header that fails the check throws a MalformedDocumentError.
  */
 export function normalizeHeader(h: HeaderDoc): HeaderDoc {
+  const bad = (reason: string): never => {
+    throw new MalformedDocumentError('header', h, reason);
+  };
+  if (typeof h.agentId !== 'string' || typeof h.sessionId !== 'string') bad('agentId or sessionId is not a string');
+  if (typeof h.gen !== 'string') bad('gen is not a string');
+  if (!isCount(h.version) || !isCount(h.lastSeq)) bad('version or lastSeq is not a whole number');
+  if (h.expiresAt != null && !isDate(h.expiresAt)) bad('expiresAt is not a date');
+  if (!isDate(h.runsExpireAt)) bad('runsExpireAt is not a date');
+  if (typeof h.metadata !== 'string' || typeof h.state !== 'string') bad('metadata or state is not JSON text');
+  if (typeof h.createdAt !== 'number' || typeof h.updatedAt !== 'number') bad('createdAt or updatedAt is not a number');
   return {
     ...h,
     userId: h.userId ?? null,
@@ -121,7 +167,15 @@ export function visibleLastSeq(h: HeaderDoc): number {
 }
 
 export function toHeader(h: HeaderDoc): SessionHeader {
-  return {
+  let metadata: JsonObject;
+  let state: JsonObject;
+  try {
+    metadata = fromJsonText<JsonObject>(h.metadata);
+    state = fromJsonText<JsonObject>(h.state);
+  } catch (err) {
+    throw new MalformedDocumentError('header', h, 'metadata or state is not valid JSON', err);
+  }
+  return completeHeader({
     agentId: h.agentId,
     sessionId: h.sessionId,
     userId: h.userId,
@@ -129,29 +183,41 @@ export function toHeader(h: HeaderDoc): SessionHeader {
     updatedAt: h.updatedAt,
     expiresAt: h.expiresAt ? h.expiresAt.getTime() : null,
     ttlMs: h.ttlMs,
-    metadata: fromJsonText<JsonObject>(h.metadata),
-    state: fromJsonText<JsonObject>(h.state),
+    metadata,
+    state,
     summary: h.summary,
     version: h.version,
     lastSeq: visibleLastSeq(h),
-  };
+
+  });
 }
 
-/** A stored run as the contract returns it; `pop` hides the item an unfinished popItem is taking. */
+/**
+ * A stored run as the contract returns it; `pop` hides the item an unfinished popItem is taking.
+ * Null for a run that is not there for readers (emptied by a pop). A run that cannot be read
+ * throws a MalformedDocumentError naming agent, session and seq.
+ */
 export function toRun(r: RunDoc, pop: PopIntent | null = null): Run | null {
-  let items = r.items;
-  if (pop && pop.seq === r.seq && pop.runId === r.runId && r.n === pop.n) {
-    if (pop.n === 1) return null;
-    items = items.slice(0, -1);
+  if (r.popped) return null;
+  try {
+    if (!Array.isArray(r.items) || r.items.some((s) => typeof s !== 'string')) throw new Error('items is not an array of JSON texts');
+    let items = r.items;
+    if (pop && pop.seq === r.seq && pop.runId === r.runId && r.n === pop.n) {
+      if (pop.n === 1) return null;
+      items = items.slice(0, -1);
+    }
+    if (typeof r.runId !== 'string' || typeof r.format !== 'string') throw new Error('runId or format is not a string');
+    return {
+      runId: r.runId,
+      seq: r.seq,
+      createdAt: r.createdAt,
+      status: r.status,
+      format: r.format,
+      items: items.map((s) => fromJsonText(s)),
+      usage: r.usage == null ? null : fromJsonText<JsonObject>(r.usage),
+      metadata: r.metadata == null ? null : fromJsonText<JsonObject>(r.metadata),
+    };
+  } catch (err) {
+    throw new MalformedDocumentError('run', r, (err as Error).message, err);
   }
-  return {
-    runId: r.runId,
-    seq: r.seq,
-    createdAt: r.createdAt,
-    status: r.status,
-    format: r.format,
-    items: items.map((s) => fromJsonText(s)),
-    usage: r.usage === null ? null : fromJsonText<JsonObject>(r.usage),
-    metadata: r.metadata === null ? null : fromJsonText<JsonObject>(r.metadata),
-  };
 }

@@ -1,13 +1,17 @@
-export { MongoSessionStore, createStoreFromUrl, databaseFromUrl } from './store.js';
+export { MongoStore, MongoSessionStore, createStoreFromUrl, databaseFromUrl, type ContentionStats } from './store.js';
 export {
+  CONTENTION_ATTEMPTS,
+  CONTENTION_SHARE,
   DEFAULT_DATABASE,
   DEFAULT_LOCKS_COLLECTION,
   DEFAULT_RUNS_COLLECTION,
   DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
   DEFAULT_SESSIONS_COLLECTION,
+  DELETE_BATCH,
   type FromConnectionStringOptions,
+  type MongoStoreOptions,
   type MongoSessionStoreOptions,
 } from './options.js';
-export { NEVER, type HeaderDoc, type PopIntent, type RunDoc } from './documents.js';
+export { NEVER, MalformedDocumentError, type HeaderDoc, type PopIntent, type RunDoc } from './documents.js';
 export { SESSION_INDEXES, RUN_INDEXES, type TtlIndexMode } from './indexes.js';
-export { classifyMongoError } from './errors.js';
+export { MONGO_DRIVER_ERRORS, isDuplicateKey, isWriteConflict, isLostRace } from './errors.js';

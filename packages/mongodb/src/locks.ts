@@ -1,5 +1,6 @@
-import { AgentSessionsError } from '@agent-sessions/core/store';
+import { LOST_RACE, retryContention } from '@agent-sessions/core/store';
 import type { Collection } from 'mongodb';
+import type { MongoContext } from './context.js';
 import { newGen } from './documents.js';
 import { isDuplicateKey } from './errors.js';
 
@@ -37,34 +38,28 @@ export async function probeAtomicUpdates(locks: Collection<LockDoc>): Promise<bo
 
 /**
  * Runs `fn` while holding the session's lock. Used only on servers without atomic conditional
- * updates: there, two writers of one session must not overlap at all. A lock older than
- * `leaseMs` is taken to belong to a writer that died and is broken.
+ * updates: there, two writers of one session must not overlap at all. A lock older than the
+ * lease is taken to belong to a writer that died and is broken. Waiting for a lock is a lost
+ * race like any other: the same backoff and budget, then `conflict`.
  */
-export async function withLock<T>(
-  locks: Collection<LockDoc>,
-  key: string,
-  { leaseMs, timeoutMs, source }: { leaseMs: number; timeoutMs: number; source: string },
-  fn: () => Promise<T>,
-): Promise<T> {
+export async function withLock<T>(ctx: MongoContext, key: string, fn: () => Promise<T>): Promise<T> {
+  const { locks } = ctx;
   const token = newGen();
-  const deadline = Date.now() + timeoutMs;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await locks.insertOne({ _id: key, token, expiresAt: new Date(Date.now() + leaseMs) });
-      break;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
-    const held = await locks.findOne({ _id: key });
-    if (held && held.expiresAt.getTime() < Date.now()) {
-      await locks.deleteOne({ _id: key, token: held.token });
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new AgentSessionsError('conflict', `session is locked by another writer for over ${timeoutMs} ms`, { source });
-    }
-    await new Promise((r) => setTimeout(r, 1 + Math.random() * Math.min(2 ** attempt, 20)));
-  }
+  await retryContention(
+    async () => {
+      try {
+        await locks.insertOne({ _id: key, token, expiresAt: new Date(Date.now() + ctx.lockLeaseMs) });
+        return true;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      const held = await locks.findOne({ _id: key });
+      if (held && held.expiresAt.getTime() < Date.now()) await locks.deleteOne({ _id: key, token: held.token });
+      return LOST_RACE;
+    },
+    { op: 'waiting for the session lock', source: ctx.name, onLostRace: (_n, err) => ctx.lostRace('lock', err) },
+    { ...ctx.contention, maxDelayMs: 20 },
+  );
   try {
     return await fn();
   } finally {

@@ -10,7 +10,18 @@ export const DEFAULT_SESSIONS_COLLECTION = 'agent_sessions';
 export const DEFAULT_RUNS_COLLECTION = 'agent_session_runs';
 export const DEFAULT_LOCKS_COLLECTION = 'agent_session_locks';
 
-export interface MongoSessionStoreOptions extends StoreOptions {
+/**
+ * The share of `timeoutMs` one call may spend retrying under contention before failing with
+ * `conflict` (by default 8000 of 10000 ms): a contended call fails as `conflict`, retryable,
+ * before the call's time bound would fail it as `unavailable`.
+ */
+export const CONTENTION_SHARE = 0.8;
+/** How many attempts one call makes under contention before failing with `conflict`. */
+export const CONTENTION_ATTEMPTS = 100;
+/** Runs deleted per command when a whole session (or a prune) removes many. */
+export const DELETE_BATCH = 500;
+
+export interface MongoStoreOptions extends StoreOptions {
   /** A connected (or lazily connecting) client; the store never closes it. Give this or `db`. */
   client?: MongoClient | undefined;
   /** A database handle; the store never closes its client. Give this or `client`. */
@@ -44,16 +55,23 @@ export interface MongoSessionStoreOptions extends StoreOptions {
    */
   createIndexes?: boolean | undefined;
   /**
-   * How long one append or pop keeps retrying under contention before failing with `conflict`.
-   * Default: 20000 ms.
+   * How long one write keeps retrying under contention (a lost race, a write conflict, a held
+   * session lock) before failing with `conflict`; it also gives up after 100 attempts. Retries
+   * back off with full jitter, from 1 ms doubling up to 50 ms (20 ms between looks at a held
+   * lock). Default: 80 % of `timeoutMs` (8000 ms).
    */
   contentionTimeoutMs?: number | undefined;
 }
 
-export interface FromConnectionStringOptions extends Omit<MongoSessionStoreOptions, 'client' | 'db'> {
+/** @deprecated Renamed `MongoStoreOptions`. */
+export type MongoSessionStoreOptions = MongoStoreOptions;
+
+export interface FromConnectionStringOptions extends Omit<MongoStoreOptions, 'client' | 'db'> {
   /**
-   * Passed to `new MongoClient(url, clientOptions)`. The store sets `serverSelectionTimeoutMS`
-   * to 3000 unless given here.
+   * Passed to `new MongoClient(url, clientOptions)`. Unless given here, the store sets
+   * `serverSelectionTimeoutMS` to 3000, `connectTimeoutMS` to 3000 and `socketTimeoutMS` to
+   * `timeoutMs` + 1000, so a server that stops answering frees the connection and the same
+   * client recovers once it answers again.
    */
   clientOptions?: MongoClientOptions | undefined;
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { MongoClient as MongoClientV6 } from 'mongodb-v6';
 import type { MongoClient } from 'mongodb';
 import { runConformanceSuite } from '@agent-sessions/conformance';
-import { MongoSessionStore } from '@agent-sessions/mongodb';
+import { MongoStore } from '@agent-sessions/mongodb';
 import { emptyCollections, mongoServer, randomDatabase } from './helpers.js';
 
 // The lock-free path (compare-and-set commits with helping) that real MongoDB takes, through an
@@ -16,7 +16,7 @@ const client = new MongoClientV6(url, { maxPoolSize: 1, serverSelectionTimeoutMS
 
 runConformanceSuite({
   name: `mongodb (driver 6, injected client, compare-and-set path) on ${server}`,
-  createStore: () => new MongoSessionStore({ client, database, atomicUpdates: true }),
+  createStore: () => new MongoStore({ client, database, atomicUpdates: true }),
   destroyStore: async (store) => {
     await store.close();
     await emptyCollections(client.db(database));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { runConformanceSuite } from '@agent-sessions/conformance';
-import { MongoSessionStore } from '@agent-sessions/mongodb';
+import { MongoStore } from '@agent-sessions/mongodb';
 import { emptyCollections, mongoServer, randomDatabase } from './helpers.js';
 
 const { url, server } = mongoServer();
@@ -11,7 +11,7 @@ const admin = new MongoClient(url);
 // Every instance opens its own client, as separate processes would.
 runConformanceSuite({
   name: `mongodb on ${server}`,
-  createStore: () => MongoSessionStore.fromConnectionString(url, { database }),
+  createStore: () => MongoStore.fromConnectionString(url, { database }),
   destroyStore: async (store) => {
     await store.close();
     await emptyCollections(admin.db(database));

@@ -5,11 +5,11 @@ import {
   DEFAULT_LOCKS_COLLECTION,
   DEFAULT_RUNS_COLLECTION,
   DEFAULT_SESSIONS_COLLECTION,
-  MongoSessionStore,
+  MongoStore,
   NEVER,
   databaseFromUrl,
   type HeaderDoc,
-  type MongoSessionStoreOptions,
+  type MongoStoreOptions,
   type RunDoc,
 } from '@agent-sessions/mongodb';
 import { startFerretdb } from '../../../test/services/mongodb.js';
@@ -23,8 +23,8 @@ const headers = db.collection<HeaderDoc>(DEFAULT_SESSIONS_COLLECTION);
 const runs = db.collection<RunDoc>(DEFAULT_RUNS_COLLECTION);
 const stores: SessionStore[] = [];
 
-function store(options: Partial<MongoSessionStoreOptions> = {}): MongoSessionStore {
-  const s = new MongoSessionStore({ client, database, ...options });
+function store(options: Partial<MongoStoreOptions> = {}): MongoStore {
+  const s = new MongoStore({ client, database, ...options });
   stores.push(s);
   return s;
 }
@@ -39,7 +39,7 @@ afterAll(async () => {
   await client.close();
 });
 
-describe(`MongoSessionStore on ${server}`, () => {
+describe(`MongoStore on ${server}`, () => {
   it('keeps one small header document and one document per run', async () => {
     const s = store();
     const r = { ...ref(), userId: 'u1' };
@@ -135,7 +135,8 @@ describe(`MongoSessionStore on ${server}`, () => {
         const h = (await headers.findOne({ _id: key(r) })) as HeaderDoc;
         const [first] = await runs.find({ agentId: r.agentId }).toArray();
         const { _id, ...base } = first as RunDoc & { _id: unknown };
-        await runs.insertOne({ ...base, runId: 'orphan', seq: 2, base: h.version, items: ['"two"'] });
+        // Appended on the header's current slot (what a live writer would have read), never committed.
+        await runs.insertOne({ ...base, runId: 'orphan', seq: 2, base: h.slot ?? 0, items: ['"two"'] });
         expect((await s.getSession(r))?.lastSeq).toBe(1); // not committed: invisible
         const res = await s.appendRun({ ...r, runId: 'r3', format: 'plain', items: ['three'] });
         expect(res.run.seq).toBe(3);
@@ -157,8 +158,8 @@ describe(`MongoSessionStore on ${server}`, () => {
         const h = (await headers.findOne({ _id: key(r) })) as HeaderDoc;
         const [first] = await runs.find({ agentId: r.agentId, seq: 1 }).toArray();
         const { _id, ...base } = first as RunDoc & { _id: unknown };
-        // Appended on a version the header has moved past: never committable.
-        await runs.insertOne({ ...base, runId: 'stale', seq: 3, base: h.version - 1 });
+        // Appended on a slot the header has moved past: never committable.
+        await runs.insertOne({ ...base, runId: 'stale', seq: 3, base: (h.slot ?? 0) - 1 });
         const res = await s.appendRun({ ...r, runId: 'fresh', format: 'plain', items: ['three'] });
         expect(res.run.seq).toBe(3);
         expect(await runs.countDocuments({ agentId: r.agentId, runId: 'stale' })).toBe(0);
@@ -217,7 +218,7 @@ describe(`MongoSessionStore on ${server}`, () => {
 describe('an outage', () => {
   it('fails fast with unavailable while the server is down, and the same store works once it is back', async () => {
     const ferret = await startFerretdb();
-    const s = MongoSessionStore.fromConnectionString(ferret.url, { database: 'outage' });
+    const s = MongoStore.fromConnectionString(ferret.url, { database: 'outage' });
     try {
       const r = ref();
       await s.appendRun({ ...r, format: 'plain', items: ['before'] });

@@ -1,0 +1,127 @@
+import {
+  LOST_RACE,
+  canAccess,
+  isExpired,
+  retryContention,
+  type AgentSessionsError,
+  type ContentionOptions,
+  type LostRace,
+  type ScopedRef,
+} from '@agent-sessions/core/store';
+import type { Collection, Filter } from 'mongodb';
+import { NEVER, headerKey, newGen, normalizeHeader, runsExpiry, sessionExpiry, type HeaderDoc, type RunDoc } from './documents.js';
+import { isLostRace } from './errors.js';
+import { withLock, type LockDoc } from './locks.js';
+
+/** What the store's operations share: collections, what setup found, and the store's errors. */
+export interface MongoContext {
+  readonly name: string;
+  readonly sessions: Collection<HeaderDoc>;
+  readonly runs: Collection<RunDoc>;
+  readonly locks: Collection<LockDoc>;
+  /** Known after setup: whether conditional single-document updates are atomic on the server. */
+  readonly atomicUpdates: boolean;
+  readonly lockLeaseMs: number;
+  /** The retry budget of one call under contention (attempts and time). */
+  readonly contention: Required<ContentionOptions>;
+  /** Server-side bound of one command (`maxTimeMS`). */
+  readonly maxTimeMS: number;
+  /** Documents removed per command when deleting a whole session's runs. */
+  readonly deleteBatch: number;
+  notFound(ref: ScopedRef): AgentSessionsError;
+  conflict(ref: ScopedRef, expected: number, actual: number): AgentSessionsError;
+  staleHistory(ref: ScopedRef, expected: number, actual: number): AgentSessionsError;
+  /** Counts a lost race (see `MongoStore.contention`). */
+  lostRace(op: string, err: unknown): void;
+}
+
+export const expiresMs = (h: HeaderDoc): number | null => (h.expiresAt ? h.expiresAt.getTime() : null);
+
+/** A header readers may see: committed to (version > 0), not expired, and this caller's. */
+export function visible(h: HeaderDoc | null, ref: ScopedRef, now: number): h is HeaderDoc {
+  return h !== null && h.version > 0 && !isExpired(expiresMs(h), now) && canAccess(h.userId, ref.userId);
+}
+
+export async function readHeader(ctx: MongoContext, key: string): Promise<HeaderDoc | null> {
+  const h = await ctx.sessions.findOne({ _id: key }, { maxTimeMS: ctx.maxTimeMS });
+  return h && normalizeHeader(h);
+}
+
+/**
+ * Runs `attempt` until it does not lose a race, with full-jitter backoff and the store's budget
+ * in attempts and time (then `conflict`). Duplicate keys and write conflicts thrown by an
+ * attempt count as lost races too: such a write did not happen, and the next attempt re-reads.
+ */
+export function retry<T>(ctx: MongoContext, op: string, attempt: (n: number) => Promise<T | LostRace>): Promise<T> {
+  return retryContention(attempt, { op, source: ctx.name, isLostRace, onLostRace: (_n, err) => ctx.lostRace(op, err) }, ctx.contention);
+}
+
+export { LOST_RACE };
+
+/** Runs a write alone on its session where the server cannot compare-and-set atomically. */
+export function exclusive<T>(ctx: MongoContext, ref: { agentId: string; sessionId: string }, fn: () => Promise<T>): Promise<T> {
+  if (ctx.atomicUpdates) return fn();
+  return withLock(ctx, headerKey(ref.agentId, ref.sessionId), fn);
+}
+
+/** A new header document (a new incarnation: a fresh `gen`, slot 0). */
+export function newHeader(
+  ref: ScopedRef & { now: number },
+  ttlMs: number | null,
+  expiresAt: number | null,
+  metadata: object,
+  state: object,
+  version: number,
+): HeaderDoc {
+  return {
+    _id: headerKey(ref.agentId, ref.sessionId),
+    agentId: ref.agentId,
+    sessionId: ref.sessionId,
+    userId: ref.userId,
+    gen: newGen(),
+    createdAt: ref.now,
+    updatedAt: ref.now,
+    expiresAt: expiresAt === null ? null : new Date(expiresAt),
+    ttlMs,
+    runsExpireAt: runsExpiry(ttlMs, ref.now),
+    metadata: JSON.stringify(metadata),
+    state: JSON.stringify(state),
+    summary: null,
+    version,
+    slot: 0,
+    lastSeq: 0,
+    pop: null,
+  };
+}
+
+/**
+ * Keeps every run's expiry at or after its session's: when a write moves the session's expiry
+ * past the runs' recorded lower bound, all runs of the incarnation get twice the TTL (`$max`,
+ * so never shortened). Done before the header write, so a crash in between is harmless.
+ */
+export async function raiseRunsExpiry(ctx: MongoContext, h: HeaderDoc, ttlMs: number | null, now: number): Promise<Date | null> {
+  const needed = sessionExpiry(ttlMs, now) ?? NEVER;
+  if (h.runsExpireAt.getTime() >= needed.getTime()) return null;
+  const target = runsExpiry(ttlMs, now);
+  await ctx.runs.updateMany({ agentId: h.agentId, sessionId: h.sessionId, gen: h.gen }, { $max: { expiresAt: target } });
+  return target;
+}
+
+/**
+ * Deletes what `filter` matches in batches of `deleteBatch` (ids first, then those ids), so a
+ * huge session or a large prune never holds the server in one long command. Returns how many went.
+ */
+export async function deleteBatched(ctx: MongoContext, filter: Filter<RunDoc>): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const ids = await ctx.runs.find(filter, { projection: { _id: 1 }, maxTimeMS: ctx.maxTimeMS }).limit(ctx.deleteBatch).toArray();
+    if (ids.length === 0) return deleted;
+    deleted += (await ctx.runs.deleteMany({ _id: { $in: ids.map((d) => d._id) } })).deletedCount;
+    if (ids.length < ctx.deleteBatch) return deleted;
+  }
+}
+
+/** Deletes the runs of one incarnation of a session, in batches. */
+export function deleteRuns(ctx: MongoContext, h: Pick<HeaderDoc, 'agentId' | 'sessionId' | 'gen'>): Promise<number> {
+  return deleteBatched(ctx, { agentId: h.agentId, sessionId: h.sessionId, gen: h.gen });
+}

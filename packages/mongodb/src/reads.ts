@@ -1,0 +1,111 @@
+import type { History, NormalizedList, NormalizedListRuns, NormalizedRead, Run, SessionHeader } from '@agent-sessions/core/store';
+import type { Filter } from 'mongodb';
+import { exclusive, raiseRunsExpiry, readHeader, visible, type MongoContext } from './context.js';
+import { MalformedDocumentError, headerKey, normalizeHeader, sessionExpiry, toHeader, toRun, visibleLastSeq, type HeaderDoc, type RunDoc } from './documents.js';
+
+export async function getSession(ctx: MongoContext, input: NormalizedRead): Promise<SessionHeader | null> {
+  const h = await readHeader(ctx, headerKey(input.agentId, input.sessionId));
+  if (!visible(h, input, input.now)) return null;
+  return toHeader(input.touch ? await touch(ctx, h, input.now) : h);
+}
+
+export async function listRuns(ctx: MongoContext, input: NormalizedListRuns): Promise<Run[]> {
+  return (await readHistory(ctx, input)).runs;
+}
+
+/**
+ * The header and the newest runs, asked for at once (two indexed queries on the wire, one round
+ * trip of latency). The header decides what is visible: owner, expiry, incarnation, and which
+ * runs are committed (`seq <= lastSeq`), so no run newer than the header comes back. Only when
+ * the first read cannot give the window exactly (uncommitted or stale runs took places in it,
+ * or a run committed after the runs were read) does an exact second query follow.
+ */
+export async function readHistory(ctx: MongoContext, input: NormalizedListRuns): Promise<History> {
+  const range = input.beforeSeq === null ? {} : { seq: { $lt: input.beforeSeq } };
+  const [h, docs] = await Promise.all([
+    readHeader(ctx, headerKey(input.agentId, input.sessionId)),
+    ctx.runs
+      .find({ agentId: input.agentId, sessionId: input.sessionId, ...range }, { maxTimeMS: ctx.maxTimeMS })
+      .sort({ seq: -1 })
+      .limit(input.limit + 1)
+      .toArray(),
+  ]);
+  if (!visible(h, input, input.now)) return { session: null, runs: [] };
+  let runs = pick(h, docs, input.limit);
+  // The newest run the window should end with: the header's, or the one before `beforeSeq`.
+  const top = Math.min(visibleLastSeq(h), (input.beforeSeq ?? Number.MAX_SAFE_INTEGER) - 1);
+  const short = runs.length < input.limit && docs.length > input.limit;
+  if (top >= 1 && (runs[runs.length - 1]?.seq !== top || short)) {
+    const exact = await ctx.runs
+      .find({ agentId: input.agentId, sessionId: input.sessionId, gen: h.gen, seq: { $lte: top } }, { maxTimeMS: ctx.maxTimeMS })
+      .sort({ seq: -1 })
+      .limit(input.limit + 1)
+      .toArray();
+    runs = pick(h, exact, input.limit);
+  }
+  const session = input.touch ? await touch(ctx, h, input.now) : h;
+  return { session: toHeader(session), runs };
+}
+
+function pick(h: HeaderDoc, newestFirst: RunDoc[], limit: number): Run[] {
+  const out: Run[] = [];
+  for (const d of newestFirst) {
+    if (out.length === limit) break;
+    if (d.gen !== h.gen || d.seq > h.lastSeq) continue;
+    const run = toRun(d, h.pop);
+    if (run) out.push(run);
+  }
+  return out.reverse();
+}
+
+/** touchOnRead: refreshes the session's expiry (runs' first, as on every write). */
+async function touch(ctx: MongoContext, h: HeaderDoc, now: number): Promise<HeaderDoc> {
+  const expiresAt = sessionExpiry(h.ttlMs, now);
+  if (!expiresAt) return h;
+  await exclusive(ctx, h, async () => {
+    const raised = await raiseRunsExpiry(ctx, h, h.ttlMs, now);
+    await ctx.sessions.updateOne({ _id: h._id, gen: h.gen }, { $max: { expiresAt, ...(raised ? { runsExpireAt: raised } : {}) } });
+  });
+  return { ...h, expiresAt: h.expiresAt && h.expiresAt > expiresAt ? h.expiresAt : expiresAt };
+}
+
+/**
+ * One page of an agent's (or a user's) sessions, newest first. A header that cannot be read is
+ * left out of the page: it fails only the calls that read that session.
+ */
+export async function listSessions(ctx: MongoContext, input: NormalizedList): Promise<SessionHeader[]> {
+  const and: Filter<HeaderDoc>[] = [{ $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date(input.now) } }] }];
+  const filter: Filter<HeaderDoc> = { agentId: input.agentId, version: { $gt: 0 } };
+  if (input.userId !== null) filter.userId = input.userId;
+  if (input.updatedAfter !== null || input.updatedBefore !== null) {
+    filter.updatedAt = {
+      ...(input.updatedAfter !== null ? { $gte: input.updatedAfter } : {}),
+      ...(input.updatedBefore !== null ? { $lt: input.updatedBefore } : {}),
+    };
+  }
+  const out: SessionHeader[] = [];
+  let cursor = input.cursor;
+  // A page with malformed headers left out is topped up from after the last one read.
+  for (let reads = 0; out.length < input.fetchLimit && reads < 10; reads++) {
+    const page: Filter<HeaderDoc>[] = [...and];
+    const c = cursor;
+    if (c) page.push({ $or: [{ updatedAt: { $lt: c.updatedAt } }, { updatedAt: c.updatedAt, sessionId: { $lt: c.sessionId } }] });
+    const want = input.fetchLimit - out.length;
+    const docs = await ctx.sessions
+      .find({ ...filter, $and: page }, { maxTimeMS: ctx.maxTimeMS })
+      .sort({ updatedAt: -1, sessionId: -1 })
+      .limit(want)
+      .toArray();
+    for (const d of docs) {
+      try {
+        out.push(toHeader(normalizeHeader(d)));
+      } catch (err) {
+        if (!(err instanceof MalformedDocumentError)) throw err;
+      }
+    }
+    const last = docs[docs.length - 1];
+    if (docs.length < want || !last || typeof last.updatedAt !== 'number' || typeof last.sessionId !== 'string') break;
+    cursor = { updatedAt: last.updatedAt, sessionId: last.sessionId };
+  }
+  return out;
+}
