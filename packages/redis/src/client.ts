@@ -14,3 +14,16 @@ export function clientKeyPrefix(client: RedisClient): string {
   const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
   return options.keyPrefix ?? options.redisOptions?.keyPrefix ?? '';
 }
+
+/** Where a client connects, for error messages: `127.0.0.1:6379`, or a cluster's seed nodes. */
+export function describeEndpoint(client: RedisClient): string {
+  if (isCluster(client)) {
+    const seeds = (client as unknown as { startupNodes?: unknown[] }).startupNodes ?? [];
+    const names = seeds.map((n) =>
+      typeof n === 'object' && n !== null ? `${(n as { host?: string }).host ?? '127.0.0.1'}:${(n as { port?: number }).port ?? 6379}` : String(n),
+    );
+    return `the cluster at ${names.join(',') || '(no seed nodes)'}`;
+  }
+  const o = client.options as { host?: string; port?: number; path?: string | null };
+  return o.path ? `the server at ${o.path}` : `the server at ${o.host ?? 'localhost'}:${o.port ?? 6379}`;
+}

@@ -1,4 +1,6 @@
-import type { JsonObject, JsonValue, Run, RunStatus, SessionHeader } from '@agent-sessions/core/store';
+import type { JsonObject, JsonValue, Run, RunStatus, ScopedRef, SessionHeader } from '@agent-sessions/core/store';
+import { completeHeader } from '@agent-sessions/core/store';
+import { corrupt } from './errors.js';
 
 /** Header hash fields, in the order the Lua scripts read them (HMGET). */
 export const HEADER_FIELDS = [
@@ -18,27 +20,53 @@ export const HEADER_FIELDS = [
 
 export type Reply = (string | null)[];
 
-const num = (v: string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
+type Ref = Pick<ScopedRef, 'agentId' | 'sessionId'>;
 
-/** A header from 12 HMGET values starting at `at`, or null when the hash does not exist. */
-export function decodeHeader(f: Reply, at = 0): SessionHeader | null {
+function whole(v: string | null | undefined, name: string, ref: Ref): number {
+  const n = Number(v);
+  if (v === null || v === undefined || v === '' || !Number.isSafeInteger(n) || n < 0) throw corrupt(ref, `header field '${name}'`);
+  return n;
+}
+
+function object(v: string | null | undefined, name: string, ref: Ref): JsonObject {
+  if (v === null || v === undefined || v === '{}') return {};
+  try {
+    const o = JSON.parse(v) as unknown;
+    if (typeof o === 'object' && o !== null && !Array.isArray(o)) return o as JsonObject;
+  } catch (err) {
+    throw corrupt(ref, `header field '${name}'`, null, err);
+  }
+  throw corrupt(ref, `header field '${name}'`);
+}
+
+/**
+ * A header from 12 HMGET values starting at `at`, or null when the hash does not exist. A
+ * malformed field fails with a typed error naming the session (see `corrupt`).
+ */
+export function decodeHeader(f: Reply, ref: Ref, at = 0): SessionHeader | null {
   const get = (i: number): string | null => f[at + i] ?? null;
   const version = get(10);
-  if (version === null) return null;
-  return {
-    agentId: get(0) as string,
-    sessionId: get(1) as string,
+  if (version === null) {
+    for (let i = 0; i < 12; i++) if (get(i) !== null) throw corrupt(ref, "header field 'version'");
+    return null;
+  }
+  const expiresAt = get(5);
+  const ttlMs = get(6);
+  return completeHeader({
+    agentId: get(0) ?? ref.agentId,
+    sessionId: get(1) ?? ref.sessionId,
     userId: get(2),
-    createdAt: Number(get(3)),
-    updatedAt: Number(get(4)),
-    expiresAt: num(get(5)),
-    ttlMs: num(get(6)),
-    metadata: JSON.parse(get(7) ?? '{}') as JsonObject,
-    state: JSON.parse(get(8) ?? '{}') as JsonObject,
+    createdAt: whole(get(3), 'createdAt', ref),
+    updatedAt: whole(get(4), 'updatedAt', ref),
+    expiresAt: expiresAt === null ? null : whole(expiresAt, 'expiresAt', ref),
+    ttlMs: ttlMs === null ? null : whole(ttlMs, 'ttlMs', ref),
+    metadata: object(get(7), 'metadata', ref),
+    state: object(get(8), 'state', ref),
     summary: get(9),
-    version: Number(version),
-    lastSeq: Number(get(11)),
-  };
+    version: whole(version, 'version', ref),
+    lastSeq: whole(get(11), 'lastSeq', ref),
+
+  });
 }
 
 interface RunMeta {
@@ -55,20 +83,38 @@ interface RunMeta {
  * back exactly, and popItem can cut the last item off in Lua without decoding anything.
  */
 export function encodeRun(runId: string, meta: RunMeta, items: JsonValue[]): string {
-  return [runId, JSON.stringify(meta), ...items.map((i) => JSON.stringify(i))].join('\n');
+  let blob = `${runId}\n${JSON.stringify(meta)}`;
+  for (const item of items) blob += `\n${JSON.stringify(item)}`;
+  return blob;
 }
 
-export function decodeRun(seq: number, blob: string): Run {
-  const parts = blob.split('\n');
-  const meta = JSON.parse(parts[1] as string) as RunMeta;
+/**
+ * Decodes a stored run with one JSON.parse: the newline-separated JSON texts after the run id
+ * become one array (a raw newline only ever separates them). A malformed run fails with a
+ * typed error naming its session and seq.
+ */
+export function decodeRun(seq: number, blob: string | null | undefined, ref: Ref): Run {
+  if (typeof blob !== 'string') throw corrupt(ref, 'run', seq);
+  const nl = blob.indexOf('\n');
+  let parts: unknown;
+  try {
+    parts = nl < 0 ? null : JSON.parse(`[${blob.slice(nl + 1).replaceAll('\n', ',')}]`);
+  } catch (err) {
+    throw corrupt(ref, 'run', seq, err);
+  }
+  const list = parts as [RunMeta, ...JsonValue[]] | null;
+  const meta = list?.[0];
+  if (!list || list.length < 2 || typeof meta !== 'object' || meta === null || typeof meta.createdAt !== 'number') {
+    throw corrupt(ref, 'run', seq);
+  }
   return {
-    runId: parts[0] as string,
+    runId: blob.slice(0, nl),
     seq,
     createdAt: meta.createdAt,
     status: meta.status,
     format: meta.format,
-    items: parts.slice(2).map((p) => JSON.parse(p) as JsonValue),
-    usage: meta.usage,
-    metadata: meta.metadata,
+    items: list.slice(1) as JsonValue[],
+    usage: meta.usage ?? null,
+    metadata: meta.metadata ?? null,
   };
 }

@@ -1,43 +1,43 @@
-import type { ErrorCode } from '@agent-sessions/core/store';
+import { AgentSessionsError, type DriverErrorTable, type ScopedRef } from '@agent-sessions/core/store';
 
-// Socket-level failures: the server is down, unreachable or dropped the connection.
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-]);
+/**
+ * How ioredis's and Redis's errors map to codes (core's `classifyError` walks causes,
+ * `lastNodeError` and AggregateErrors, and counts Node's socket errors as `unavailable`).
+ * There is no `conflict` entry: every session write is one Lua script, so a write never loses
+ * a race halfway; a stale `expectedVersion` or `expectedLastSeq` is reported by the script.
+ */
+export const REDIS_ERRORS: DriverErrorTable = {
+  accessDenied: {
+    // A wrong password, a missing AUTH, an ACL user without the needed command or key pattern.
+    messages: [/^WRONGPASS\b/, /^NOAUTH\b/, /^NOPERM\b/, /^ERR AUTH\b/, /^ERR Client sent AUTH\b/],
+  },
+  unavailable: {
+    names: ['MaxRetriesPerRequestError', 'ClusterAllFailedError'],
+    messages: [
+      /Connection is closed/i,
+      /Stream isn't writeable/i,
+      /Command timed out/i,
+      /Reached the max retries per request limit/i,
+      /Failed to refresh slots cache/i,
+      /None of startup nodes is available/i,
+      /Cluster isn't ready/i,
+      /Too many Cluster redirections/i,
+      /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|BUSY) /,
+      /\bconnect (ECONNREFUSED|ETIMEDOUT)\b/,
+    ],
+  },
+};
 
-// ioredis's own messages when it cannot reach a server, and Redis replies meaning "not now".
-const UNAVAILABLE_MESSAGES = [
-  /Connection is closed/i,
-  /Stream isn't writeable/i,
-  /Command timed out/i,
-  /Reached the max retries per request limit/i,
-  /Failed to refresh slots cache/i,
-  /None of startup nodes is available/i,
-  /Cluster isn't ready/i,
-  /Too many Cluster redirections/i,
-  /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|BUSY) /,
-  /\bconnect (ECONNREFUSED|ETIMEDOUT)\b/,
-];
-
-const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
-
-/** `unavailable` for connection failures and timeouts, looking through causes; otherwise undefined. */
-export function classifyRedisError(err: unknown, depth = 0): ErrorCode | undefined {
-  if (depth > 4 || typeof err !== 'object' || err === null) return undefined;
-  const e = err as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown; lastNodeError?: unknown };
-  if (typeof e.name === 'string' && UNAVAILABLE_NAMES.has(e.name)) return 'unavailable';
-  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return 'unavailable';
-  if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.some((re) => re.test(e.message as string))) {
-    return 'unavailable';
-  }
-  return classifyRedisError(e.lastNodeError, depth + 1) ?? classifyRedisError(e.cause, depth + 1);
+/**
+ * A record the store cannot read: a header field, a run or an index entry that does not parse.
+ * Code `internal`; the message names the agent, the session and, for a run, its seq, so the one
+ * record can be found and repaired (or the session deleted: `deleteSession` still works).
+ */
+export function corrupt(ref: Pick<ScopedRef, 'agentId' | 'sessionId'>, what: string, seq?: string | number | null, cause?: unknown): AgentSessionsError {
+  const where = seq === undefined || seq === null ? what : `${what} seq ${seq}`;
+  return new AgentSessionsError(
+    'internal',
+    `session '${ref.sessionId}' of agent '${ref.agentId}': the stored ${where} is malformed; nothing was written`,
+    { source: 'redis', cause },
+  );
 }

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
+import type IORedis from 'ioredis';
 import type { RedisClient } from './client.js';
+import { APPEND } from './lua/append.js';
+import { CREATE } from './lua/create.js';
+import { DELETE } from './lua/delete.js';
+import { INDEX } from './lua/index-ops.js';
+import { POP } from './lua/pop.js';
+import { PRUNE } from './lua/prune.js';
+import { READ } from './lua/read.js';
+import { UPDATE } from './lua/update.js';
 
 /** A Lua script and its SHA1, run with EVALSHA. */
 export class LuaScript {
@@ -13,14 +22,32 @@ export class LuaScript {
   }
 }
 
+export const SCRIPTS = {
+  append: new LuaScript('append', APPEND),
+  read: new LuaScript('read', READ),
+  create: new LuaScript('create', CREATE),
+  update: new LuaScript('update', UPDATE),
+  delete: new LuaScript('delete', DELETE),
+  pop: new LuaScript('pop', POP),
+  prune: new LuaScript('prune', PRUNE),
+  index: new LuaScript('index', INDEX),
+};
+
+/** Loads every script on one server (one pipelined round trip), so the first calls are EVALSHA. */
+export async function loadScripts(node: IORedis): Promise<void> {
+  const pipe = node.pipeline();
+  for (const s of Object.values(SCRIPTS)) pipe.script('LOAD', s.lua);
+  for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+}
+
 function isNoScript(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOSCRIPT');
 }
 
 /**
- * EVALSHA, and EVAL once when the server does not know the script yet (NOSCRIPT: first use,
- * a restart, SCRIPT FLUSH, a new cluster node). Done here rather than with ioredis's
- * `defineCommand` so the store never adds methods to a client the application owns.
+ * EVALSHA, and EVAL once when the server does not know the script (a restart, SCRIPT FLUSH, a
+ * failover or a node added to a cluster since setup loaded them). Done here rather than with
+ * ioredis's `defineCommand` so the store never adds methods to a client the application owns.
  */
 export async function runScript(
   client: RedisClient,

@@ -1,43 +1,71 @@
 import { sessionScript } from './prelude.js';
 
 /**
- * Appends one run in one atomic call: drops the session if it expired, checks ownership,
- * answers a retried run id with the stored run, allocates the next seq, stores the run,
- * updates the header and restarts the TTL of every key.
+ * Appends one run in one atomic call. First every check, with nothing written: the header
+ * parses, the session is live and this caller's, a retried run id gets the stored run, the
+ * expected lastSeq matches. Then the writes: the run, its two index entries, one HSET of the
+ * header (computed here, never read back), the TTL of every key, the listing indexes.
  *
- * ARGV: now, user ('' none), sessionId, agentId, runId, run blob, ttl ('-' keep, '' none, ms),
- * default ttl ('' none, ms), session metadata JSON.
- * Reply: `not_found`; `exists` + header + indexed + seq + stored blob; `created` + header + indexed + seq.
+ * ARGV: now, user ('' none), sessionId, agentId, runId, run blob, explicit ('1': the TTL below
+ * replaces the session's; '0': it applies only to a session this call creates), ttlMs ('' none),
+ * expiresAt ('' none), session metadata JSON, expected lastSeq ('' no check).
+ * Reply: `corrupt` + field [+ seq]; `not_found`; `stale` + lastSeq;
+ * `exists` + header + indexed + seq + stored blob; `created` + header + indexed + seq.
  */
 export const APPEND = sessionScript(String.raw`
-local AGENT, RUN_ID, BLOB, TTL_ARG, DEFAULT_TTL, SMETA = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-local h = load_header()
-if h[11] and expired(h) then
-  -- Expired but not evicted yet: the session starts over without its old runs.
-  redis.call('DEL', H, D, Q, C)
-  h = load_header()
-end
-if h[11] then
+local AGENT, RUN_ID, BLOB, EXPLICIT, TTL, EXP, SMETA, EXPECT =
+  ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
+local h, bad = load_header(true)
+if bad then return {'corrupt', bad} end
+local live = h[11] and not expired(h)
+if live then
   if USER ~= '' and h[3] ~= USER then return {'not_found'} end
   local prior = redis.call('HGET', D, 'i' .. RUN_ID)
-  if prior then return reply('exists', h, '1', prior, redis.call('HGET', D, 's' .. prior)) end
-else
-  redis.call('HSET', H, 'agentId', AGENT, 'sessionId', SID, 'createdAt', NOW_ARG, 'updatedAt', NOW_ARG,
-    'metadata', SMETA, 'state', '{}', 'version', '0', 'lastSeq', '0')
-  if USER ~= '' then redis.call('HSET', H, 'userId', USER) end
-  local ttl = TTL_ARG == '-' and DEFAULT_TTL or TTL_ARG
-  if ttl ~= '' then redis.call('HSET', H, 'ttlMs', ttl) end
-  h = load_header()
+  if prior then
+    local blob = redis.call('HGET', D, 's' .. prior)
+    if not blob then return {'corrupt', 'run', prior} end
+    return reply('exists', h, '1', prior, blob)
+  end
 end
-if TTL_ARG ~= '-' then
-  if TTL_ARG == '' then redis.call('HDEL', H, 'ttlMs') else redis.call('HSET', H, 'ttlMs', TTL_ARG) end
-  h[7] = TTL_ARG ~= '' and TTL_ARG
+local last = live and tonumber(h[12]) or 0
+if EXPECT ~= '' and tonumber(EXPECT) ~= last then return {'stale', int(last)} end
+-- Checked: only writes from here on.
+local seq = int(last + 1)
+if not live then
+  -- Absent, or expired but not evicted yet: the session starts over without its old runs.
+  redis.call('UNLINK', H, D, Q, C)
+  local exp = TTL ~= '' and EXP or false
+  h = {AGENT, SID, USER ~= '' and USER or false, NOW_ARG, NOW_ARG, exp, TTL ~= '' and TTL or false,
+    SMETA, '{}', false, '1', seq}
+  local args = {'agentId', AGENT, 'sessionId', SID, 'createdAt', NOW_ARG, 'updatedAt', NOW_ARG,
+    'metadata', SMETA, 'state', '{}', 'version', '1', 'lastSeq', seq}
+  if h[3] then args[#args + 1] = 'userId' args[#args + 1] = USER end
+  if exp then
+    args[#args + 1] = 'ttlMs' args[#args + 1] = TTL
+    args[#args + 1] = 'expiresAt' args[#args + 1] = exp
+  end
+  redis.call('HSET', H, unpack(args))
+  redis.call('HSET', D, 's' .. seq, BLOB, 'i' .. RUN_ID, seq)
+  redis.call('ZADD', Q, seq, seq)
+  redis.call('ZADD', C, NOW_ARG, seq)
+  key_ttl(exp, false)
+  return reply('created', h, index_put_inline(h), seq)
 end
-local seq = int(redis.call('HINCRBY', H, 'lastSeq', 1))
 redis.call('HSET', D, 's' .. seq, BLOB, 'i' .. RUN_ID, seq)
 redis.call('ZADD', Q, seq, seq)
 redis.call('ZADD', C, NOW_ARG, seq)
-mark_write(h)
-h = load_header()
+h[12] = seq
+if EXPLICIT == '1' then
+  if TTL == '' then
+    if h[7] then redis.call('HDEL', H, 'ttlMs') end
+    h[7] = false
+    mark_write(h, {'lastSeq', seq})
+  else
+    h[7] = TTL
+    mark_write(h, {'lastSeq', seq, 'ttlMs', TTL})
+  end
+else
+  mark_write(h, {'lastSeq', seq})
+end
 return reply('created', h, index_put_inline(h), seq)
 `);

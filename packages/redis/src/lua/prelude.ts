@@ -2,10 +2,15 @@
  * Lua shared by every session script. Each script runs atomically on the server, so a read,
  * its checks and the write that follows can never interleave with another client's.
  *
+ * Redis does not roll a script back when it fails halfway, so every script reads and checks
+ * everything first (`load_header` converts every header field a script uses and reports the
+ * first malformed one) and only then writes: a script either answers before its first write or
+ * runs to the end.
+ *
  * KEYS[1..4] are the session's keys (header, data, seq index, created index), all in one hash
  * slot. On a standalone server the listing indexes follow as KEYS[5] (the agent's) and KEYS[6]
  * (the named user's), so a write updates them in the same atomic call; in a cluster they live in
- * another slot and the client applies the same change right after (see index.ts).
+ * another slot and the client applies the same change right after (see index-ops.ts).
  *
  * Numbers are written with string.format('%d'): Lua's tostring switches to exponent notation
  * past 14 digits, which Redis would reject as a score or TTL.
@@ -16,10 +21,44 @@ local FIELDS = {'agentId', 'sessionId', 'userId', 'createdAt', 'updatedAt', 'exp
   'ttlMs', 'metadata', 'state', 'summary', 'version', 'lastSeq'}
 local NOW_ARG, USER, SID = ARGV[1], ARGV[2], ARGV[3]
 local NOW = tonumber(NOW_ARG)
+-- core's MAX_TTL_MS (100 years): a TTL stored by an older version is bounded the same way.
+local MAX_TTL = 3153600000000
 
 local function int(n) return string.format('%d', n) end
 
-local function load_header() return redis.call('HMGET', H, unpack(FIELDS)) end
+-- A whole number a header may hold (times, counters, TTLs); nil for anything else.
+local function whole(v)
+  local n = tonumber(v)
+  if n and n >= 0 and n <= 9007199254740991 and n == math.floor(n) then return n end
+  return nil
+end
+
+local function json_ok(s)
+  if not s or s == '{}' then return true end
+  local ok, v = pcall(cjson.decode, s)
+  return ok and type(v) == 'table'
+end
+
+-- The header's 12 fields (f[11], the version, is false when there is no session) and the name
+-- of the first malformed field, if any. With json, metadata and state must parse too (the
+-- client decodes them from the reply of a write, so they are checked before the write).
+local function load_header(json)
+  local f = redis.call('HMGET', H, unpack(FIELDS))
+  if not f[11] then
+    for i = 1, 12 do if f[i] then return f, 'version' end end
+    return f
+  end
+  for _, i in ipairs({4, 5, 11, 12}) do
+    if not whole(f[i]) then return f, FIELDS[i] end
+  end
+  if f[6] and not whole(f[6]) then return f, 'expiresAt' end
+  if f[7] and not (whole(f[7]) and tonumber(f[7]) >= 1) then return f, 'ttlMs' end
+  if json then
+    if not json_ok(f[8]) then return f, 'metadata' end
+    if not json_ok(f[9]) then return f, 'state' end
+  end
+  return f
+end
 
 local function expired(h) return h[6] and tonumber(h[6]) <= NOW end
 
@@ -30,23 +69,37 @@ local function visible(h)
   return true
 end
 
--- Restarts the TTL of the header and of every key of the session ('' means none).
-local function refresh_ttl(ttl)
-  if ttl == '' then
-    redis.call('HDEL', H, 'expiresAt')
-  else
-    redis.call('HSET', H, 'expiresAt', int(NOW + tonumber(ttl)))
-  end
-  for i = 1, 4 do
-    if ttl == '' then redis.call('PERSIST', KEYS[i]) else redis.call('PEXPIRE', KEYS[i], ttl) end
+-- The expiry a write at NOW gives a session with this TTL ('' or false: none), bounded.
+local function expiry_for(ttl)
+  if not ttl or ttl == '' then return false end
+  return int(NOW + math.min(tonumber(ttl), MAX_TTL))
+end
+
+-- Restarts (or removes) the TTL of every key of the session. had: the session had one before
+-- (a session that never had one has nothing to PERSIST).
+local function key_ttl(exp, had)
+  if exp then
+    local left = int(math.max(tonumber(exp) - NOW, 1))
+    for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], left) end
+  elseif had then
+    for i = 1, 4 do redis.call('PERSIST', KEYS[i]) end
   end
 end
 
--- Every write: version + 1, updatedAt never moves back, the TTL starts again.
-local function mark_write(h)
-  redis.call('HINCRBY', H, 'version', 1)
-  if tonumber(h[5]) < NOW then redis.call('HSET', H, 'updatedAt', NOW_ARG) end
-  refresh_ttl(h[7] or '')
+-- Every write: version + 1, updatedAt never moves back, the TTL starts again. h is changed in
+-- place into the header as written, so no script reads it back.
+local function mark_write(h, extra)
+  local exp = expiry_for(h[7])
+  local had = h[6]
+  h[11] = int(tonumber(h[11]) + 1)
+  if tonumber(h[5]) < NOW then h[5] = NOW_ARG end
+  h[6] = exp
+  local args = {'version', h[11], 'updatedAt', h[5]}
+  if exp then args[#args + 1] = 'expiresAt' args[#args + 1] = exp end
+  for i = 1, #(extra or {}) do args[#args + 1] = extra[i] end
+  redis.call('HSET', H, unpack(args))
+  if not exp and had then redis.call('HDEL', H, 'expiresAt') end
+  key_ttl(exp, had)
 end
 
 -- The reply: status, the 12 header fields, '1' when the indexes are up to date, then extras.
@@ -69,20 +122,27 @@ end
  */
 export const INDEX_FUNCTIONS = String.raw`
 local function idx_put(key, sid, score, ttl, only_up)
-  local existed = redis.call('EXISTS', key) == 1
-  local cur = redis.call('ZSCORE', key, sid)
+  if ttl == '' or not ttl then
+    -- A session without a TTL: the index must not expire either.
+    if only_up then
+      local cur = redis.call('ZSCORE', key, sid)
+      if not (cur and tonumber(cur) >= tonumber(score)) then redis.call('ZADD', key, score, sid) end
+    else
+      redis.call('ZADD', key, score, sid)
+    end
+    redis.call('PERSIST', key)
+    return
+  end
+  local left = redis.call('PTTL', key)
   -- In a cluster two clients' index updates may arrive out of order: a score only moves up there.
-  if not (only_up and cur and tonumber(cur) >= tonumber(score)) then
+  if only_up then
+    local cur = redis.call('ZSCORE', key, sid)
+    if not (cur and tonumber(cur) >= tonumber(score)) then redis.call('ZADD', key, score, sid) end
+  else
     redis.call('ZADD', key, score, sid)
   end
-  if ttl == '' then
-    redis.call('PERSIST', key)
-  elseif not existed then
-    redis.call('PEXPIRE', key, ttl)
-  else
-    local left = redis.call('PTTL', key)
-    if left >= 0 and left < tonumber(ttl) then redis.call('PEXPIRE', key, ttl) end
-  end
+  -- left: -2 no key before (a new index), -1 an index without a TTL (keeps none), else ms left.
+  if left == -2 or (left >= 0 and left < tonumber(ttl)) then redis.call('PEXPIRE', key, ttl) end
 end
 
 -- Removes an entry unless a later write (a higher score) has put the session back.
@@ -104,11 +164,11 @@ local function index_put_inline(h)
   return '0'
 end
 
-local function index_drop_inline(h)
+local function index_drop_inline(h, score)
   if #KEYS < 5 then return '0' end
-  idx_drop(KEYS[5], SID, h[5])
+  idx_drop(KEYS[5], SID, score)
   if not h[3] then return '1' end
-  if KEYS[6] then idx_drop(KEYS[6], SID, h[5]) return '1' end
+  if KEYS[6] then idx_drop(KEYS[6], SID, score) return '1' end
   return '0'
 end
 `;

@@ -3,19 +3,31 @@ import { sessionScript } from './prelude.js';
 /**
  * Reads a session's header and, with a limit, its newest runs before a seq: one call that
  * checks ownership and expiry and reads only the runs asked for (a range of the seq index,
- * then one HMGET). With touch, it also restarts the TTL.
+ * then one HMGET). Run blobs are returned as stored; the client decodes them. With touch, it
+ * also restarts the TTL (after checking the header, like every write).
  *
  * ARGV: now, user, sessionId, limit (0: header only), beforeSeq ('' none), touch ('1'/'0').
- * Reply: `absent`, or `ok` + header + indexed, then seq and blob pairs, newest first.
+ * Reply: `corrupt` + field (touch only), `absent`, or `ok` + header + indexed, then seq and blob
+ * pairs, newest first.
  */
 export const READ = sessionScript(String.raw`
 local LIMIT, BEFORE, TOUCH = tonumber(ARGV[4]), ARGV[5], ARGV[6]
-local h = load_header()
+local h, bad
+if TOUCH == '1' then
+  h, bad = load_header(true)
+  if bad then return {'corrupt', bad} end
+else
+  h = redis.call('HMGET', H, unpack(FIELDS))
+  -- A malformed expiresAt is reported by the client, which decodes the header.
+  if h[6] and not tonumber(h[6]) then return reply('ok', h, '1') end
+end
 if not visible(h) then return {'absent'} end
 local indexed = '1'
 if TOUCH == '1' then
-  refresh_ttl(h[7] or '')
-  h = load_header()
+  local exp = expiry_for(h[7])
+  if exp then redis.call('HSET', H, 'expiresAt', exp) end
+  key_ttl(exp, h[6])
+  h[6] = exp
   indexed = index_put_inline(h)
 end
 local out = reply('ok', h, indexed)

@@ -5,18 +5,24 @@ import { sessionScript } from './prelude.js';
  *
  * ARGV: now, user, sessionId, expected version, metadata ('' keep, '=' + JSON),
  * state ('' keep, '=' + JSON), summary ('' keep, '-' null, '=' + text).
- * Reply: `not_found`, `conflict` + header + indexed, or `ok` + header + indexed.
+ * Reply: `corrupt` + field, `not_found`, `conflict` + header + indexed, or `ok` + header + indexed.
  */
 export const UPDATE = sessionScript(String.raw`
 local EXPECTED, META, STATE, SUMMARY = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local h = load_header()
+local h, bad = load_header(true)
+if bad then return {'corrupt', bad} end
 if not visible(h) then return {'not_found'} end
-if h[11] ~= EXPECTED then return reply('conflict', h, '1') end
-if META ~= '' then redis.call('HSET', H, 'metadata', string.sub(META, 2)) end
-if STATE ~= '' then redis.call('HSET', H, 'state', string.sub(STATE, 2)) end
-if SUMMARY == '-' then redis.call('HDEL', H, 'summary')
-elseif SUMMARY ~= '' then redis.call('HSET', H, 'summary', string.sub(SUMMARY, 2)) end
-mark_write(h)
-h = load_header()
+if tonumber(h[11]) ~= tonumber(EXPECTED) then return reply('conflict', h, '1') end
+-- Checked: only writes from here on.
+local extra = {}
+if META ~= '' then h[8] = string.sub(META, 2) extra[#extra + 1] = 'metadata' extra[#extra + 1] = h[8] end
+if STATE ~= '' then h[9] = string.sub(STATE, 2) extra[#extra + 1] = 'state' extra[#extra + 1] = h[9] end
+if SUMMARY == '-' then
+  if h[10] then redis.call('HDEL', H, 'summary') end
+  h[10] = false
+elseif SUMMARY ~= '' then
+  h[10] = string.sub(SUMMARY, 2) extra[#extra + 1] = 'summary' extra[#extra + 1] = h[10]
+end
+mark_write(h, extra)
 return reply('ok', h, index_put_inline(h))
 `);
