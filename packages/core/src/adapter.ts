@@ -15,6 +15,7 @@ export {
   MAX_WINDOW_PAGES,
   type WindowOptions,
   type WindowResult,
+  type LoadedWindow,
 } from './window/window.js';
 export { iterateRuns, runPages, type RunPagesOptions } from './runs.js';
 export {

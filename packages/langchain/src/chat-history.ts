@@ -58,7 +58,7 @@ export class SessionChatMessageHistory extends BaseListChatMessageHistory {
   }
 
   override async addMessages(messages: BaseMessage[]): Promise<void> {
-    await saveRun(this.options, this.session, { messages, status: 'completed' });
+    await saveRun(this.options, this.session, { messages, end: 'completed' });
   }
 
   override async clear(): Promise<void> {

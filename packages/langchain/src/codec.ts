@@ -37,18 +37,26 @@ export const langchainCodec: ItemCodec<StoredMessage> = {
       return callIds.length > 0 ? { callIds } : {};
     }
     if (item.type === 'tool' && typeof data.tool_call_id === 'string') return { resultFor: data.tool_call_id };
+    // System messages are instructions: sent with the turn that carries them, never stored or replayed.
+    if (item.type === 'system') return { instruction: true };
     return {};
   },
 };
 
-/** Gives a message an id if it has none, the way LangGraph's messages reducer does. */
+function hasId(message: BaseMessage): boolean {
+  return !(message.id === undefined || message.id === null || message.id === '');
+}
+
+/**
+ * A message with an id: the message itself when it has one, else a copy with a new one (the
+ * way LangGraph's messages reducer names messages). The caller's object is never changed, so a
+ * message object sent again on a later turn is a new message again; only an explicit id
+ * identifies a message across turns.
+ */
 export function ensureId<M extends BaseMessage>(message: M): M {
-  if (message.id === undefined || message.id === null || message.id === '') {
-    message.id = randomUUID();
-    // toDict() serializes lc_kwargs, not the field: keep both in step.
-    (message.lc_kwargs as Record<string, unknown>).id = message.id;
-  }
-  return message;
+  if (hasId(message)) return message;
+  const Ctor = message.constructor as new (fields: Record<string, unknown>) => M;
+  return new Ctor({ ...(message.lc_kwargs as Record<string, unknown>), id: randomUUID() });
 }
 
 /** Turns anything LangChain accepts as a message (`{ role, content }`, tuples, strings) into a BaseMessage with an id. */
@@ -76,8 +84,10 @@ function settle(message: BaseMessage): BaseMessage {
  * LangChain's own history stores make it: through JSON.stringify, so `undefined` fields go away.
  */
 export function toStoredMessages(messages: readonly BaseMessage[]): StoredMessage[] {
-  const stored = mapChatMessagesToStoredMessages(messages.map((m) => settle(ensureId(m))));
-  return JSON.parse(JSON.stringify(stored)) as StoredMessage[];
+  const stored = JSON.parse(JSON.stringify(mapChatMessagesToStoredMessages(messages.map(settle)))) as StoredMessage[];
+  // An id-less message gets one in its stored form only: the caller's object stays as it was.
+  for (const item of stored) if (typeof item.data?.id !== 'string' || item.data.id === '') item.data.id = randomUUID();
+  return stored;
 }
 
 /** Stored items back to messages (`mapStoredMessagesToChatMessages`). */

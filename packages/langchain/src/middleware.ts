@@ -93,7 +93,7 @@ export function sessionStorageMiddleware(options: SessionStorageMiddlewareOption
       const session = sessionOf(state.sessionId, runtime.configurable);
       const history = new Set(state._agentSessionsHistory ?? []);
       const added = state.messages.filter((m) => m.id === undefined || !history.has(m.id));
-      await saveRun(options, session, { messages: added, status: 'completed', runId: state._agentSessionsRunId });
+      await saveRun(options, session, { messages: added, end: 'completed', runId: state._agentSessionsRunId });
       return { _agentSessionsSeen: idsOf(state.messages), _agentSessionsHistory: [] };
     },
   });

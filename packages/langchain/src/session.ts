@@ -1,4 +1,22 @@
-import { AgentSessionsError, assertId, authorizeTurn, generateRunId, generateSessionId, loadHistory, validateWindow, type JsonObject, type RunStatus, type SessionRef } from '@agent-sessions/core/adapter';
+import {
+  AgentSessionsError,
+  TURN_STATUS,
+  assertId,
+  authorizeTurn,
+  generateRunId,
+  generateSessionId,
+  loadHistory,
+  storeTurn,
+  storedInput,
+  turnMetadata,
+  validateWindow,
+  type AppendRunInput,
+  type JsonObject,
+  type Run,
+  type SessionHeader,
+  type SessionRef,
+  type TurnEnd,
+} from '@agent-sessions/core/adapter';
 import type { BaseMessage, StoredMessage } from '@langchain/core/messages';
 import { asItems, fromStoredMessages, langchainCodec, sumUsage, toStoredMessages, LANGCHAIN_FORMAT } from './codec.js';
 import type { SessionInfo, SessionStorageOptions } from './options.js';
@@ -15,6 +33,8 @@ export interface ResolvedSession extends SessionRef {
 export interface LoadedHistory {
   messages: BaseMessage[];
   storedById: Map<string, string>;
+  /** The session's header as this caller sees it, read with the window (null: absent for them). */
+  session?: SessionHeader | null | undefined;
 }
 
 /** Checks options once, when the wrapper or middleware is built, not on the first run. */
@@ -69,7 +89,7 @@ export async function announce(options: SessionStorageOptions, session: Resolved
   await options.onSession(info);
 }
 
-function ref(session: ResolvedSession): SessionRef {
+export function ref(session: ResolvedSession): SessionRef {
   return { agentId: session.agentId, sessionId: session.sessionId, userId: session.userId };
 }
 
@@ -86,7 +106,7 @@ function canonical(value: unknown): string {
 export async function loadMessages(options: SessionStorageOptions, session: ResolvedSession): Promise<LoadedHistory> {
   if (session.generated) return { messages: [], storedById: new Map() };
   const window = await loadHistory(options.store, ref(session), langchainCodec, options.window ?? {});
-  return historyOf(fromStoredMessages(window.items));
+  return { ...historyOf(fromStoredMessages(window.items)), session: window.session };
 }
 
 /**
@@ -95,9 +115,7 @@ export async function loadMessages(options: SessionStorageOptions, session: Reso
  */
 export async function loadTurnHistory(options: SessionStorageOptions, session: ResolvedSession): Promise<LoadedHistory> {
   const history = await loadMessages(options, session);
-  if (!session.generated && history.messages.length === 0 && session.userId !== undefined) {
-    await authorizeTurn(options.store, ref(session), await options.store.getSession(ref(session)), { source: SOURCE });
-  }
+  if (!session.generated) await authorizeTurn(options.store, ref(session), history.session ?? null, { source: SOURCE });
   return history;
 }
 
@@ -126,12 +144,16 @@ export function newMessages(all: readonly BaseMessage[], history: LoadedHistory)
   });
 }
 
-/** The item ids of the session's newest run if it was interrupted (a paused graph run), else none. */
-export async function pendingIds(options: SessionStorageOptions, session: ResolvedSession): Promise<Set<string>> {
+/** The session's newest run (one indexed read), to tell a paused turn from a finished one. */
+export async function latestRun(options: SessionStorageOptions, session: ResolvedSession): Promise<Run | undefined> {
   const [latest] = await options.store.listRuns({ ...ref(session), limit: 1 });
+  return latest;
+}
+
+/** The message ids a stored run holds. */
+export function itemIds(run: Run): Set<string> {
   const ids = new Set<string>();
-  if (latest?.status !== 'interrupted') return ids;
-  for (const item of latest.items as unknown as StoredMessage[]) {
+  for (const item of run.items as unknown as StoredMessage[]) {
     const id = item?.data?.id;
     if (typeof id === 'string') ids.add(id);
   }
@@ -140,43 +162,56 @@ export async function pendingIds(options: SessionStorageOptions, session: Resolv
 
 export interface SaveInput {
   messages: readonly BaseMessage[];
-  status: RunStatus;
+  /** How the turn ended (see "How a turn is stored" in @agent-sessions/core). */
+  end: TurnEnd;
   error?: unknown;
   runId?: string | undefined;
-}
-
-/** Appends one run holding `messages`. A run with nothing in it (a failure before any input) is not written. */
-export async function saveRun(options: SessionStorageOptions, session: ResolvedSession, input: SaveInput): Promise<void> {
-  if (input.messages.length === 0) return;
-  const usage = sumUsage(input.messages);
-  const metadata: JsonObject | null =
-    input.error === undefined ? null : { error: input.error instanceof Error ? input.error.message : String(input.error) };
-  await options.store.appendRun({
-    ...ref(session),
-    runId: input.runId ?? generateRunId(),
-    status: input.status,
-    format: LANGCHAIN_FORMAT,
-    items: asItems(toStoredMessages(input.messages)),
-    usage,
-    metadata,
-    ttl: options.ttl,
-  });
+  /** More metadata for the run (`resumedFrom`). */
+  extra?: JsonObject | undefined;
+  /** Refuse the append with `conflict` unless the session's lastSeq is still this. */
+  expectedLastSeq?: number | undefined;
+  /** What the framework returned: a failed save throws TurnNotStoredError carrying it. */
+  result?: { value: unknown } | undefined;
 }
 
 /**
- * Records a failed run. The run's own error stays the one the caller sees: if recording fails
- * too, that error is attached to it as the non-enumerable property `agentSessionsSaveError`.
+ * Appends one run holding `messages` (instructions left out). A run with nothing in it (a
+ * failure before any input) is not written.
+ */
+export async function saveRun(options: SessionStorageOptions, session: ResolvedSession, input: SaveInput): Promise<void> {
+  const items = storedInput(toStoredMessages(input.messages), langchainCodec);
+  if (items.length === 0) return;
+  const metadata = turnMetadata(input.end, { error: input.error, extra: input.extra });
+  const run: AppendRunInput = {
+    ...ref(session),
+    runId: input.runId ?? generateRunId(),
+    status: TURN_STATUS[input.end],
+    format: LANGCHAIN_FORMAT,
+    items: asItems(items),
+    usage: sumUsage(input.messages),
+    metadata: Object.keys(metadata).length > 0 ? metadata : null,
+    ttl: options.ttl,
+    expectedLastSeq: input.expectedLastSeq,
+  };
+  if (input.result) await storeTurn(options.store, run, input.result.value, SOURCE);
+  else await options.store.appendRun(run);
+}
+
+/**
+ * Records a turn that did not complete. The run's own error stays the one the caller sees: if
+ * recording fails too, that error is attached to it as the non-enumerable property `agentSessionsSaveError`.
  */
 export async function saveFailure(
   options: SessionStorageOptions,
   session: ResolvedSession,
   messages: readonly BaseMessage[],
   error: unknown,
-  status: RunStatus = 'failed',
+  end: TurnEnd = 'failed',
   runId?: string,
+  extra?: JsonObject,
 ): Promise<void> {
   try {
-    await saveRun(options, session, { messages, status, error, runId });
+    await saveRun(options, session, { messages, end, error, runId, extra });
   } catch (saveError) {
     if (typeof error === 'object' && error !== null && Object.isExtensible(error)) {
       Object.defineProperty(error, 'agentSessionsSaveError', { value: saveError, enumerable: false });

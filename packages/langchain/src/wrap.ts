@@ -1,26 +1,28 @@
-import { AgentSessionsError } from '@agent-sessions/core/adapter';
-import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import {
-  AIMessage,
-  BaseMessage,
-  RemoveMessage,
-  isBaseMessage,
-  isBaseMessageChunk,
-  type BaseMessageLike,
-} from '@langchain/core/messages';
+  AgentSessionsError,
+  AlreadyResumedError,
+  claimResume,
+  generateRunId,
+  releaseResume,
+  sessionNotFound,
+} from '@agent-sessions/core/adapter';
+import { AIMessage, BaseMessage, RemoveMessage, isBaseMessage } from '@langchain/core/messages';
 import { Runnable, mergeConfigs, type RunnableConfig } from '@langchain/core/runnables';
-import { AsyncGeneratorWithSetup, IterableReadableStream, concat } from '@langchain/core/utils/stream';
-import { ensureId, toMessage } from './codec.js';
+import { AsyncGeneratorWithSetup, IterableReadableStream } from '@langchain/core/utils/stream';
+import { ensureId } from './codec.js';
 import { hasCheckpointer, isCommand, isGraph, isLangChainAgent, isLangChainRunnable, type AgentLike } from './detect.js';
+import { Accumulator, FinalOutput, inputMessagesOf, invalid, isRecord, threadReader, type Target } from './input.js';
 import type { SessionStorageOptions } from './options.js';
 import {
   SOURCE,
   announce,
   checkOptions,
   historyOf,
+  itemIds,
+  latestRun,
   loadTurnHistory,
-  pendingIds,
   newMessages,
+  ref,
   resolveSession,
   saveFailure,
   saveRun,
@@ -42,84 +44,19 @@ export interface SessionResult {
   sessionId: string;
 }
 
-/** Whatever can be invoked with messages and return messages: a chat model, an LCEL chain, a graph. */
-type Target = Runnable | AgentLike;
-
 /** One run in progress. */
 interface Run {
   session: ResolvedSession;
+  runId: string;
   history: LoadedHistory;
   inputMessages: BaseMessage[];
   callInput: unknown;
   config: RunnableConfig | undefined;
   /** The input was a state object (`{ messages }`): the output is one too, or a message. */
   stateInput: boolean;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function invalid(message: string): AgentSessionsError {
-  return new AgentSessionsError('invalid_input', message, { source: SOURCE });
-}
-
-/** The input's own messages, as BaseMessages with ids; undefined for input that is not messages. */
-function inputMessagesOf(input: unknown): { messages: BaseMessage[]; state: boolean } | undefined {
-  if (typeof input === 'string') return { messages: [toMessage(input)], state: false };
-  if (isBaseMessage(input)) return { messages: [ensureId(input)], state: false };
-  if (Array.isArray(input)) return { messages: input.map((m) => toMessage(m as BaseMessageLike)), state: false };
-  if (isRecord(input) && typeof input.toChatMessages === 'function') {
-    // A PromptValue (the output of a ChatPromptTemplate).
-    return { messages: (input.toChatMessages as () => BaseMessage[])().map((m) => ensureId(m)), state: false };
-  }
-  if (isRecord(input) && 'messages' in input) {
-    const raw = input.messages;
-    const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-    return { messages: list.map((m) => toMessage(m as BaseMessageLike)), state: true };
-  }
-  return undefined;
-}
-
-/** Reads a graph thread's messages (`getState`), for agents and compiled graphs. */
-function threadReader(target: Target): ((config: RunnableConfig) => Promise<BaseMessage[]>) | undefined {
-  const graph = (isLangChainAgent(target) ? target.graph : target) as {
-    getState?: (config: RunnableConfig) => Promise<{ values?: { messages?: unknown } }>;
-  };
-  if (!isGraph(target) || typeof graph.getState !== 'function') return undefined;
-  return async (config) => {
-    const snapshot = await graph.getState!(config);
-    const messages = snapshot.values?.messages;
-    return Array.isArray(messages) ? messages.filter(isBaseMessage) : [];
-  };
-}
-
-/** Catches the final state of a graph run, whatever `streamMode` the caller streams with. */
-class FinalOutput extends BaseCallbackHandler {
-  name = 'agent_sessions_final_output';
-  override awaitHandlers = true;
-  private root: string | undefined;
-  output: unknown;
-
-  override handleChainStart(_chain: unknown, _inputs: unknown, runId: string): void {
-    this.root ??= runId;
-  }
-
-  override handleChainEnd(outputs: unknown, runId: string): void {
-    if (runId === this.root) this.output = outputs;
-  }
-}
-
-/** Adds up streamed chunks: message chunks and strings are concatenated, anything else replaces. */
-class Accumulator {
-  value: unknown = undefined;
-
-  add(chunk: unknown): void {
-    if (this.value === undefined) this.value = chunk;
-    else if (isBaseMessageChunk(chunk) && isBaseMessageChunk(this.value)) this.value = this.value.concat(chunk);
-    else if (typeof chunk === 'string' && typeof this.value === 'string') this.value = concat(this.value, chunk);
-    else this.value = chunk;
-  }
+  /** The interrupted run this one resumes (claimed: nobody else resumes it). */
+  resumes?: string | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -161,7 +98,7 @@ export class SessionRunnable<
     try {
       output = await this.callInvoke(run.callInput, run.config);
     } catch (err) {
-      await saveFailure(this.sessionOptions, run.session, run.inputMessages, err);
+      await this.fail(run, err);
       throw err;
     }
     await this.finish(run, output);
@@ -194,7 +131,7 @@ export class SessionRunnable<
     try {
       stream = await this.callStream(run.callInput, config);
     } catch (err) {
-      await saveFailure(this.sessionOptions, run.session, run.inputMessages, err);
+      await this.fail(run, err);
       throw err;
     }
     const acc = new Accumulator();
@@ -207,13 +144,12 @@ export class SessionRunnable<
       state = 'done';
     } catch (err) {
       state = 'failed';
-      await saveFailure(this.sessionOptions, run.session, run.inputMessages, err);
+      await this.fail(run, err);
       throw err;
     } finally {
       if (state === 'streaming') {
         // The caller stopped reading: keep the input, out of the default window.
-        const reason = new Error('the stream was closed before the run finished');
-        await saveFailure(this.sessionOptions, run.session, run.inputMessages, reason, 'interrupted');
+        await this.fail(run, undefined, 'cancelled');
       }
     }
     await this.finish(run, capture?.output ?? acc.value);
@@ -241,6 +177,7 @@ export class SessionRunnable<
     const session = resolveSession(this.sessionOptions, configurable);
     await announce(this.sessionOptions, session);
     const history = await loadTurnHistory(this.sessionOptions, session);
+    const signal = (options as RunnableConfig | undefined)?.signal;
     // Leading system messages are instructions sent with every call, not conversation: they go
     // first, before the history, and are not stored (else each run would add another copy).
     const firstTurn = parsed.messages.findIndex((m) => m.getType() !== 'system');
@@ -261,14 +198,17 @@ export class SessionRunnable<
       config = { ...config, configurable: { ...configurable, thread_id: session.sessionId } };
     }
     const seen = instructions.length > 0 ? historyOf([...instructions, ...history.messages]) : history;
-    return { session, history: seen, inputMessages, callInput, config, stateInput: parsed.state };
+    return { session, runId: generateRunId(), history: seen, inputMessages, callInput, config, stateInput: parsed.state, signal };
   }
 
   /**
    * A `Command` (or null) continues a checkpointed graph run, typically one paused for a human
    * decision and stored as `interrupted`. The thread holds the state: what the thread held before,
    * minus the paused run's own messages, is history; everything else in the result is saved as
-   * the finished run (the paused run stays, out of the default window).
+   * the finished run (the paused run stays, out of the default window). The paused run is claimed
+   * first, so it is resumed at most once: a second resume fails with AlreadyResumedError
+   * (`conflict`) before anything runs. A paused run the checkpointer no longer holds (an
+   * in-memory checkpointer after a restart) fails with `not_found` instead of doing nothing.
    */
   private async startResume(input: unknown, options: Partial<CallOptions> | undefined): Promise<Run | undefined> {
     const configurable = (options as RunnableConfig | undefined)?.configurable as Record<string, unknown> | undefined;
@@ -279,16 +219,43 @@ export class SessionRunnable<
       ...(options as RunnableConfig | undefined),
       configurable: { ...configurable, thread_id: configurable?.thread_id ?? session.sessionId },
     };
-    let before: BaseMessage[];
+    let thread;
     try {
-      before = await read(config);
+      thread = await read(config);
     } catch {
       return undefined; // No checkpointer: LangGraph reports that itself.
     }
     await announce(this.sessionOptions, session);
-    const pending = await pendingIds(this.sessionOptions, session);
-    const prior = before.filter((m) => typeof m.id !== 'string' || !pending.has(m.id));
-    return { session, history: historyOf(prior), inputMessages: [], callInput: input, config, stateInput: true };
+    const latest = await latestRun(this.sessionOptions, session);
+    const resumedFrom = latest?.metadata?.resumedFrom;
+    if (latest && latest.status !== 'interrupted' && typeof resumedFrom === 'string' && !thread.paused) {
+      throw new AlreadyResumedError(resumedFrom, latest, SOURCE);
+    }
+    if (latest?.status !== 'interrupted') return { session, runId: generateRunId(), history: historyOf(thread.messages), inputMessages: [], callInput: input, config, stateInput: true };
+    if (!thread.paused) {
+      throw new AgentSessionsError(
+        'not_found',
+        `${sessionNotFound(ref(session), SOURCE).message.replace(/^\[agent-sessions\] \[langchain\] session/, 'the paused run of session')}. ` +
+          `The store holds its interrupted run '${latest.runId}', but this graph's checkpointer has no paused thread for it ` +
+          '(an in-memory checkpointer such as MemorySaver loses it when the process ends): resuming needs a durable checkpointer ' +
+          '(@langchain/langgraph-checkpoint-postgres, -mongodb, -redis) shared by every process that may resume',
+        { source: SOURCE },
+      );
+    }
+    const runId = generateRunId();
+    await claimResume(this.sessionOptions.store, ref(session), latest.runId, runId, SOURCE);
+    const pending = itemIds(latest);
+    const prior = thread.messages.filter((m) => typeof m.id !== 'string' || !pending.has(m.id));
+    const signal = (options as RunnableConfig | undefined)?.signal;
+    return { session, runId, history: historyOf(prior), inputMessages: [], callInput: input, config, stateInput: true, resumes: latest.runId, signal };
+  }
+
+  /** Records a turn that did not finish (`failed`, `aborted`, `cancelled`) and frees its claim. */
+  private async fail(run: Run, err: unknown, end: 'failed' | 'cancelled' = 'failed'): Promise<void> {
+    const how = run.signal?.aborted ? 'aborted' : end;
+    const extra = run.resumes ? { resumedFrom: run.resumes } : undefined;
+    await saveFailure(this.sessionOptions, run.session, run.inputMessages, err, how, run.runId, extra);
+    if (run.resumes) await releaseResume(this.sessionOptions.store, ref(run.session), run.resumes, run.runId);
   }
 
   /** The messages the run added to the input, from whatever the runnable returned. */
@@ -305,17 +272,24 @@ export class SessionRunnable<
     );
   }
 
+  /** Stores the finished turn; a failed save throws TurnNotStoredError carrying `output`. */
   private async finish(run: Run, output: unknown): Promise<void> {
     let messages: BaseMessage[];
     try {
       messages = this.generated(run, output);
     } catch (err) {
-      await saveFailure(this.sessionOptions, run.session, run.inputMessages, err);
+      await this.fail(run, err);
       throw err;
     }
     const interrupts = isRecord(output) ? output[INTERRUPT] : undefined;
-    const status = Array.isArray(interrupts) && interrupts.length > 0 ? 'interrupted' : 'completed';
-    await saveRun(this.sessionOptions, run.session, { messages, status });
+    const end = Array.isArray(interrupts) && interrupts.length > 0 ? 'interrupted' : 'completed';
+    await saveRun(this.sessionOptions, run.session, {
+      messages,
+      end,
+      runId: run.runId,
+      extra: run.resumes ? { resumedFrom: run.resumes } : undefined,
+      result: { value: this.tag(output, run.session) },
+    });
   }
 
   /** Hands the session id back: in a returned state, or in a returned message's `response_metadata`. */

@@ -59,7 +59,8 @@ describe('sessionStorageMiddleware', () => {
       ['failed', ['human:Two.']],
       ['completed', ['human:Three.', 'ai:Back.']],
     ]);
-    expect(runs[1]!.metadata).toEqual({ error: 'quota exceeded' });
+    // Issue 15 item 6: one error shape for both adapters (core's turnMetadata), not a bare string.
+    expect(runs[1]!.metadata).toEqual({ outcome: 'failed', error: { name: 'Error', message: 'quota exceeded' } });
     expect(describeMessages(model.calls[2]!.messages)).toEqual(['human:One.', 'ai:Fine.', 'human:Three.']);
   });
 

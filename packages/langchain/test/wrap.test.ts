@@ -98,7 +98,8 @@ describe('withSessionStorage over a chat model', () => {
     const runs = await runsOf(store, 'err');
     expect(runs.map((r) => r.status)).toEqual(['completed', 'failed', 'completed']);
     expect(describeItems(runs[1]!)).toEqual(['human:Two.']);
-    expect(runs[1]!.metadata).toEqual({ error: 'provider is down' });
+    // Issue 15 item 6: one error shape for both adapters (core's turnMetadata), not a bare string.
+    expect(runs[1]!.metadata).toEqual({ outcome: 'failed', error: { name: 'Error', message: 'provider is down' } });
     expect(describeMessages(model.calls[2]!.messages)).toEqual(['human:One.', 'ai:First answer.', 'human:Three.']);
   });
 
@@ -113,7 +114,7 @@ describe('withSessionStorage over a chat model', () => {
     expect(runs.map((r) => [r.status, describeItems(r)])).toEqual([['failed', ['human:Hi.']]]);
   });
 
-  it('records a stream the caller stops reading early as interrupted, with its input', async () => {
+  it('records a stream the caller stops reading early as cancelled (status failed), with its input', async () => {
     const model = fakeModel().respond(new AIMessage('Never read.')).respond(new AIMessage('Next.'));
     const store = newStore();
     const chain = withSessionStorage(model.pipe(new StringOutputParser()), { store });
@@ -121,10 +122,12 @@ describe('withSessionStorage over a chat model', () => {
     await stream.cancel();
     await chain.invoke('Next question.', session('early'));
     const runs = await runsOf(store, 'early');
+    // Issue 15 item 6: a cancelled stream is stored as both adapters store it: failed, outcome cancelled.
     expect(runs.map((r) => [r.status, describeItems(r)])).toEqual([
-      ['interrupted', ['human:Start.']],
+      ['failed', ['human:Start.']],
       ['completed', ['human:Next question.', 'ai:Next.']],
     ]);
+    expect(runs[0]!.metadata).toMatchObject({ outcome: 'cancelled', error: { name: 'Cancelled' } });
     expect(describeMessages(model.calls[1]!.messages)).toEqual(['human:Next question.']);
   });
 

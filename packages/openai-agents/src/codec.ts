@@ -50,6 +50,9 @@ function inspectItem(value: AgentInputItem): ItemInfo {
   if (!item) return {};
   const type = item.type;
   if (type === 'reasoning') return { reasoning: true };
+  // System and developer messages are instructions: sent with the turn that carries them,
+  // never stored or replayed (else a client sending one each turn has the model see N copies).
+  if ((type === undefined || type === 'message') && (item.role === 'system' || item.role === 'developer')) return { instruction: true };
 
   const resultType = typeof type === 'string' ? RESULT_TYPE_BY_CALL_TYPE[type] : undefined;
   if (resultType) {

@@ -1,21 +1,21 @@
 import { registerAdapter } from '@agent-sessions/core/adapter';
 import type { Agent } from '@openai/agents';
 import { isOpenAIAgent } from './detect.js';
-import { SessionAgent, withSessionStorage, type WithSessionStorageOptions } from './wrap.js';
+import type { WithSessionStorageOptions } from './options.js';
+import { SessionAgent, withSessionStorage } from './wrap.js';
 
 export { OPENAI_AGENTS_FORMAT, openAIAgentsCodec, toStoredItems, fromStoredItems } from './codec.js';
 export { AgentSessionsSession, type AgentSessionsSessionOptions } from './session.js';
 export { isOpenAIAgent } from './detect.js';
-export {
-  SessionAgent,
-  withSessionStorage,
-  type WithSessionStorageOptions,
-  type SessionRunOptions,
-  type SessionRunInfo,
-  type SessionRunResult,
-  type SessionStreamedRunResult,
-  type PendingInterruption,
-} from './wrap.js';
+export { SessionAgent, withSessionStorage } from './wrap.js';
+export type {
+  WithSessionStorageOptions,
+  SessionRunOptions,
+  SessionRunInfo,
+  SessionRunResult,
+  SessionStreamedRunResult,
+  PendingInterruption,
+} from './options.js';
 
 // Makes core's `withSessionStorage(agent, options)` return a SessionAgent for an OpenAI Agents agent.
 declare module '@agent-sessions/core' {

@@ -1,6 +1,6 @@
-import { NotImplementedError, type JsonValue } from '@agent-sessions/core/adapter';
+import { NotImplementedError, storedInput, type JsonValue } from '@agent-sessions/core/adapter';
 import type { AgentInputItem, Session } from '@openai/agents';
-import { toStoredItems } from './codec.js';
+import { openAIAgentsCodec, toStoredItems } from './codec.js';
 
 /**
  * The `Session` one wrapped run hands the SDK's runner. It serves the history window loaded
@@ -37,8 +37,8 @@ export class TurnSession implements Session {
   }
 
   async addItems(items: AgentInputItem[]): Promise<void> {
-    // Snapshot now: the runner may reuse the objects it passed.
-    this.collected.push(...toStoredItems(items));
+    // Snapshot now: the runner may reuse the objects it passed. Instructions are not stored.
+    this.collected.push(...toStoredItems(storedInput(items, openAIAgentsCodec)));
   }
 
   async popItem(): Promise<AgentInputItem | undefined> {

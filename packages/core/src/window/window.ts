@@ -1,5 +1,4 @@
 import { invalidInput } from '../errors.js';
-import { runPages } from '../runs.js';
 import type { SessionStore } from '../session-store.js';
 import type { Run, RunStatus, SessionHeader, SessionRef } from '../types.js';
 import type { ItemCodec } from './codec.js';
@@ -20,8 +19,12 @@ export interface WindowOptions<Item = unknown> {
   maxToolCallsFromHistory?: number | undefined;
   /** Also include failed and interrupted runs. Default: false (only completed runs). */
   includeFailed?: boolean | undefined;
-  /** Items always placed first and never cut: a system prompt, a summary. */
-  prefix?: readonly Item[] | ((session: { summary: string | null } | null) => readonly Item[]) | undefined;
+  /**
+   * Items always placed first and never cut: a system prompt, a summary. A function gets the
+   * session's header as this caller sees it (null for a new session), read with the window in
+   * the same round trip, so `session.summary`, `metadata` and `state` can shape the prefix.
+   */
+  prefix?: readonly Item[] | ((session: SessionHeader | null) => readonly Item[]) | undefined;
 }
 
 export const DEFAULT_LAST_RUNS = 10;
@@ -35,6 +38,12 @@ export interface WindowResult<Item> {
   runs: Run[];
   /** History items left out by the limits or by repair. */
   dropped: number;
+}
+
+/** A window read from a store, with the session's header read in the same round trip. */
+export interface LoadedWindow<Item> extends WindowResult<Item> {
+  /** The session as this caller sees it: null when absent, expired or another user's. */
+  session: SessionHeader | null;
 }
 
 function checkCount(value: number | undefined, what: string, min: number): void {
@@ -63,7 +72,7 @@ export function applyWindow<Item>(
   runs: readonly Run[],
   codec: ItemCodec<Item>,
   options: WindowOptions<Item> = {},
-  session: { summary: string | null } | null = null,
+  session: SessionHeader | Pick<SessionHeader, 'summary'> | null = null,
 ): WindowResult<Item> {
   validateWindow(options);
   const statuses = eligibleStatuses(options as WindowOptions<unknown>);
@@ -90,7 +99,7 @@ export function applyWindow<Item>(
     items = repairItems(options.maxItems === 0 ? [] : items.slice(-options.maxItems), codec);
   }
   const prefixOpt = options.prefix;
-  const prefix = [...(typeof prefixOpt === 'function' ? prefixOpt(session) : (prefixOpt ?? []))];
+  const prefix = [...(typeof prefixOpt === 'function' ? prefixOpt(session as SessionHeader | null) : (prefixOpt ?? []))];
   if (options.maxTokens !== undefined) {
     const count = options.tokenCounter ?? (estimateTokens as TokenCounter<Item>);
     let budget = options.maxTokens - prefix.reduce((sum, it) => sum + count(it), 0);
@@ -107,29 +116,42 @@ export function applyWindow<Item>(
 }
 
 /**
- * Reads the window from a store: one indexed range read of the latest `lastRuns` runs in the
- * common case, a few more pages back only when failed or interrupted runs must be skipped.
- * The cost depends on the window, never on how long the session is.
+ * Reads the window from a store with the session's header (`readHistory`: one round trip on a
+ * server store), so `prefix(session)` sees the real summary and the caller can authorise the
+ * turn without another read. Only when failed or interrupted runs must be skipped does it read a
+ * few more pages back. The cost depends on the window, never on how long the session is.
  */
 export async function loadHistory<Item>(
   store: SessionStore,
   ref: SessionRef,
   codec: ItemCodec<Item>,
   options: WindowOptions<Item> = {},
-  session: { summary: string | null } | null = null,
-): Promise<WindowResult<Item>> {
+): Promise<LoadedWindow<Item>> {
   validateWindow(options);
   const lastRuns = options.lastRuns ?? DEFAULT_LAST_RUNS;
-  if (lastRuns === 0) return applyWindow([], codec, options, session);
+  const base = { agentId: ref.agentId, sessionId: ref.sessionId, userId: ref.userId };
+  // Even an empty window reads the header: the prefix and the caller's checks need it.
+  const first = await store.readHistory({ ...base, limit: Math.max(lastRuns, 1) });
+  const session = first.session;
+  if (lastRuns === 0 || !session) return { ...applyWindow([], codec, options, session), session };
   const statuses = eligibleStatuses(options as WindowOptions<unknown>);
-  let picked: Run[] = [];
-  // Each page back is twice the last: a long stretch of failed runs costs a few reads, not many.
-  for await (const page of runPages(store, ref, { order: 'desc', pageSize: lastRuns, grow: true, maxPages: MAX_WINDOW_PAGES })) {
-    const eligible = page.filter((r) => statuses.has(r.status)).reverse();
-    picked = [...eligible.slice(-(lastRuns - picked.length)), ...picked];
-    if (picked.length >= lastRuns) break;
+  const eligible = (page: readonly Run[]): Run[] => page.filter((r) => statuses.has(r.status));
+  let picked = eligible(first.runs).slice(-lastRuns);
+  const oldest = first.runs[0];
+  if (picked.length < lastRuns && first.runs.length === lastRuns && oldest && oldest.seq > 1) {
+    // Each page back is twice the last: a long stretch of failed runs costs a few reads, not many.
+    let beforeSeq = oldest.seq;
+    let size = lastRuns;
+    for (let page = 1; page < MAX_WINDOW_PAGES && picked.length < lastRuns; page++) {
+      size = Math.min(size * 2, 1000);
+      const runs = await store.listRuns({ ...base, limit: size, beforeSeq });
+      picked = [...eligible(runs).slice(-(lastRuns - picked.length)), ...picked];
+      const first = runs[0];
+      if (runs.length < size || !first || first.seq <= 1) break;
+      beforeSeq = first.seq;
+    }
   }
-  return applyWindow(picked, codec, { ...options, lastRuns }, session);
+  return { ...applyWindow(picked, codec, { ...options, lastRuns }, session), session };
 }
 
 export type { SessionHeader };
