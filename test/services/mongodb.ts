@@ -32,6 +32,10 @@ export interface FerretdbServer {
   restart(): Promise<void>;
   /** Stops it and removes its data. */
   destroy(): Promise<void>;
+  /** Pauses the process (SIGSTOP): connections stay open and nothing answers. */
+  pause(): void;
+  /** Resumes a paused process (SIGCONT). */
+  resume(): void;
 }
 
 async function ferretdbBinary(): Promise<string> {
@@ -95,9 +99,12 @@ export async function startFerretdb({ port }: { port?: number } = {}): Promise<F
       await start();
     },
     destroy: async () => {
+      (proc as Started | null)?.child.kill('SIGCONT');
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
+    pause: () => void (proc as Started | null)?.child.kill('SIGSTOP'),
+    resume: () => void (proc as Started | null)?.child.kill('SIGCONT'),
   };
 }
 

@@ -109,11 +109,13 @@ export async function raiseRunsExpiry(ctx: MongoContext, h: HeaderDoc, ttlMs: nu
 
 /**
  * Deletes what `filter` matches in batches of `deleteBatch` (ids first, then those ids), so a
- * huge session or a large prune never holds the server in one long command. Returns how many went.
+ * huge session or a large prune never holds the server in one long command. Returns how many went,
+ * or null when `deadline` came first.
  */
-export async function deleteBatched(ctx: MongoContext, filter: Filter<RunDoc>): Promise<number> {
+export async function deleteBatched(ctx: MongoContext, filter: Filter<RunDoc>, deadline = Infinity): Promise<number | null> {
   let deleted = 0;
   for (;;) {
+    if (Date.now() > deadline) return null;
     const ids = await ctx.runs.find(filter, { projection: { _id: 1 }, maxTimeMS: ctx.maxTimeMS }).limit(ctx.deleteBatch).toArray();
     if (ids.length === 0) return deleted;
     deleted += (await ctx.runs.deleteMany({ _id: { $in: ids.map((d) => d._id) } })).deletedCount;
@@ -121,7 +123,11 @@ export async function deleteBatched(ctx: MongoContext, filter: Filter<RunDoc>): 
   }
 }
 
-/** Deletes the runs of one incarnation of a session, in batches. */
-export function deleteRuns(ctx: MongoContext, h: Pick<HeaderDoc, 'agentId' | 'sessionId' | 'gen'>): Promise<number> {
-  return deleteBatched(ctx, { agentId: h.agentId, sessionId: h.sessionId, gen: h.gen });
+/** Deletes the runs of one incarnation of a session, in batches; null when `deadline` came first. */
+export function deleteRuns(
+  ctx: MongoContext,
+  h: Pick<HeaderDoc, 'agentId' | 'sessionId' | 'gen'>,
+  deadline = Infinity,
+): Promise<number | null> {
+  return deleteBatched(ctx, { agentId: h.agentId, sessionId: h.sessionId, gen: h.gen }, deadline);
 }

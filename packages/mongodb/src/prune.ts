@@ -18,14 +18,14 @@ export async function prune(ctx: MongoContext, input: NormalizedPrune): Promise<
       const res = await ctx.sessions.deleteOne({ _id: h._id, gen: h.gen, expiresAt: { $lte: now } });
       if (res.deletedCount !== 1) return;
       sessions += 1;
-      runs += await deleteRuns(ctx, h);
+      runs += (await deleteRuns(ctx, h)) ?? 0;
     });
   }
   // Runs never expire before their session, so a run past its own expiry belongs to a session
   // that is gone (removed by a TTL index, or pruned before its runs were).
-  runs += await deleteBatched(ctx, { ...scope, expiresAt: { $lte: now } });
+  runs += (await deleteBatched(ctx, { ...scope, expiresAt: { $lte: now } })) ?? 0;
   if (input.runsCreatedBefore !== null) {
-    runs += await deleteBatched(ctx, { ...scope, createdAt: { $lt: input.runsCreatedBefore } });
+    runs += (await deleteBatched(ctx, { ...scope, createdAt: { $lt: input.runsCreatedBefore } })) ?? 0;
   }
   return { sessions, runs };
 }

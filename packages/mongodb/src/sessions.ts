@@ -62,18 +62,21 @@ export function update(ctx: MongoContext, input: NormalizedUpdate): Promise<Sess
 }
 
 /**
- * Deletes the header (so the session is gone at once, for every reader), then its runs in
- * bounded batches. An append that starts meanwhile makes a new incarnation, whose runs the
- * batches never touch.
+ * Deletes a session: first its header is marked expired (one update: the session is gone at once
+ * for every reader, listing and append), then its runs go in bounded batches, then the header.
+ * A huge session whose batches outlast half the call's time bound is left expired with the rest
+ * of its runs, and `prune()` finishes it; the call still reports the session deleted.
  */
-export function remove(ctx: MongoContext, input: NormalizedWrite): Promise<boolean> {
+export function remove(ctx: MongoContext, input: NormalizedWrite, budgetMs: number): Promise<boolean> {
   const key = headerKey(input.agentId, input.sessionId);
   return retry(ctx, 'deleteSession', async () => {
     const h = await readHeader(ctx, key);
     if (!visible(h, input, input.now)) return false;
-    const res = await ctx.sessions.deleteOne({ _id: key, gen: h.gen });
-    if (res.deletedCount !== 1) return LOST_RACE; // replaced meanwhile: look again
-    await deleteRuns(ctx, h);
+    const gone = new Date(0);
+    const res = await ctx.sessions.updateOne({ _id: key, gen: h.gen, version: h.version }, { $set: { expiresAt: gone }, $inc: { version: 1 } });
+    if (res.matchedCount !== 1) return LOST_RACE; // written meanwhile: look again
+    const deadline = Date.now() + budgetMs;
+    if ((await deleteRuns(ctx, h, deadline)) !== null) await ctx.sessions.deleteOne({ _id: key, gen: h.gen, expiresAt: gone });
     return true;
   });
 }

@@ -211,7 +211,7 @@ export class MongoStore extends SessionStore {
   }
 
   protected doDeleteSession(input: NormalizedWrite): Promise<boolean> {
-    return this.write(input, () => remove(this.ctx, input));
+    return this.write(input, () => remove(this.ctx, input, this.timeoutMs / 2));
   }
 
   protected doPopItem(input: NormalizedWrite): Promise<PoppedItem | null> {
