@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { NotImplementedError } from '@agent-sessions/core/store';
+import type { Opened } from './open.js';
 
 /**
  * The one small query interface the store needs. A `pg.Pool` (recommended), a `pg.Client`, a
@@ -31,9 +30,6 @@ export interface PgPoolOptions {
   idleTimeoutMillis?: number | undefined;
   [option: string]: unknown;
 }
-
-/** The default `connectionTimeoutMillis` of pools that `fromConnectionString` opens. */
-export const DEFAULT_CONNECTION_TIMEOUT_MS = 5000;
 
 /** What the store runs statements through, whatever the client is. */
 export interface SqlRunner {
@@ -113,11 +109,8 @@ function serialized(): <T>(fn: () => Promise<T>) => Promise<T> {
  * A runner over a client opened on first use, so that the driver (an optional peer dependency)
  * is only loaded when a store really needs it, and constructors stay synchronous.
  */
-export function lazyRunner(
-  open: () => Promise<{ client: PgQueryable; end: () => Promise<void> }>,
-  prepared = true,
-): SqlRunner {
-  let opened: Promise<{ client: PgQueryable; end: () => Promise<void> }> | undefined;
+export function lazyRunner(open: () => Promise<Opened>, prepared = true): SqlRunner {
+  let opened: Promise<Opened> | undefined;
   let ended = false;
   const get = () => {
     if (ended) return Promise.reject(new Error('cannot use the store after close()'));
@@ -127,13 +120,22 @@ export function lazyRunner(
     });
     return opened;
   };
+  const explained = async <T>(fn: (o: Opened) => Promise<T>): Promise<T> => {
+    const o = await get();
+    try {
+      return await fn(o);
+    } catch (err) {
+      throw o.explain ? o.explain(err) : err;
+    }
+  };
   return {
-    query: async <R>(text: string, params: unknown[]) => (await send((await get()).client, text, params, prepared)).rows as R[],
-    script: async (text: string) => {
-      const { client } = await get();
-      if (typeof client.exec === 'function') await client.exec(text);
-      else await client.query(text);
-    },
+    query: <R>(text: string, params: unknown[]) =>
+      explained(async (o) => (await send(o.client, text, params, prepared)).rows as R[]),
+    script: (text: string) =>
+      explained(async ({ client }) => {
+        if (typeof client.exec === 'function') await client.exec(text);
+        else await client.query(text);
+      }),
     end: async () => {
       ended = true;
       const o = opened;
@@ -141,58 +143,4 @@ export function lazyRunner(
       if (o) await (await o.catch(() => undefined))?.end();
     },
   };
-}
-
-/** Opens a pg.Pool for `fromConnectionString`; an idle connection's error never crashes the process. */
-export async function openPool(
-  connectionString: string,
-  options: PgPoolOptions = {},
-): Promise<{ client: PgQueryable; end: () => Promise<void> }> {
-  const mod = (await importDriver('pg')) as { Pool?: PoolCtor; default?: { Pool?: PoolCtor } };
-  const Pool = mod.Pool ?? mod.default?.Pool;
-  if (!Pool) throw new Error("the 'pg' module has no Pool export");
-  const pool = new Pool({ connectionTimeoutMillis: DEFAULT_CONNECTION_TIMEOUT_MS, ...options, connectionString });
-  // pg emits 'error' on the pool when an idle connection dies (a server restart); without a
-  // listener Node would exit. The next query gets a fresh connection or a classified error.
-  pool.on('error', () => {});
-  return { client: pool, end: () => pool.end() };
-}
-
-/** Opens a PGlite database (in memory for an empty `dataDir`) that the store owns. */
-export async function openPglite(dataDir: string | undefined): Promise<{ client: PgQueryable; end: () => Promise<void> }> {
-  const mod = (await importDriver('@electric-sql/pglite')) as { PGlite?: PgliteCtor };
-  if (!mod.PGlite) throw new Error("the '@electric-sql/pglite' module has no PGlite export");
-  // PGlite does not create missing parent directories; a `pglite://./data/sessions` URL should.
-  if (dataDir && !/^[a-z]+:\/\//i.test(dataDir)) mkdirSync(dataDir, { recursive: true });
-  const db = new mod.PGlite(dataDir || undefined);
-  // Surface a failed start here, so the store reports it once and close() has nothing to end.
-  try {
-    await db.waitReady;
-  } catch (err) {
-    await db.close().catch(() => {});
-    throw err;
-  }
-  return { client: db, end: () => db.close() };
-}
-
-interface PoolLike extends PgQueryable {
-  on(event: 'error', listener: (err: Error) => void): unknown;
-  end(): Promise<void>;
-}
-type PoolCtor = new (config: Record<string, unknown>) => PoolLike;
-type PgliteCtor = new (dataDir?: string) => PgQueryable & { close(): Promise<void>; waitReady?: Promise<void> };
-
-async function importDriver(name: string): Promise<unknown> {
-  try {
-    return await import(name);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new NotImplementedError(`the '${name}' package is not installed: npm install ${name}`, {
-        source: 'postgres',
-        cause: err,
-      });
-    }
-    throw err;
-  }
 }

@@ -1,14 +1,16 @@
 export { PostgresStore, type PostgresStoreOptions, type PostgresConnectionOptions } from './store.js';
-export { createStoreFromUrl } from './url.js';
+export { createStoreFromUrl, URL_QUERY_OPTIONS, PG_QUERY_PARAMETERS } from './url.js';
 export {
   migrate,
   migrationSql,
   MIGRATIONS,
   SCHEMA_VERSION,
+  SchemaVersionError,
   type Migration,
   type MigrateOptions,
   type MigrateResult,
 } from './migrations.js';
-export { DEFAULT_CONNECTION_TIMEOUT_MS, type PgQueryable, type PgPoolOptions } from './client.js';
-export { classifyPgError } from './classify.js';
+export { type PgQueryable, type PgPoolOptions } from './client.js';
+export { DEFAULT_CONNECTION_TIMEOUT_MS } from './open.js';
+export { PG_ERRORS, classifyPgError } from './errors.js';
 export { DEFAULT_SCHEMA, DEFAULT_TABLE_PREFIX, type NameOptions } from './names.js';

@@ -1,6 +1,6 @@
 import { AgentSessionsError } from '@agent-sessions/core/store';
 import { isQueryable, runnerFor, type PgQueryable, type SqlRunner } from './client.js';
-import { classifyPgError } from './classify.js';
+import { wrapPgError } from './errors.js';
 import { tableNames, type NameOptions, type TableNames } from './names.js';
 
 /** One schema change. Versions are consecutive from 1; a shipped migration is never edited. */
@@ -60,6 +60,28 @@ CREATE TABLE ${t.runs} (
     name: 'index runs by creation time, for prune({ runsOlderThan })',
     sql: (t) => `CREATE INDEX ${t.local('runs_created')} ON ${t.runs} (created_at);`,
   },
+  {
+    version: 3,
+    name: 'JSON kept as sent (json, not jsonb), runs deleted by the store (no foreign key)',
+    // json keeps the text as written: key order, duplicate keys and number spelling survive (the
+    // OpenAI Agents SDK compares items by JSON.stringify). Existing values convert as they are.
+    // The foreign key cost every append a lookup; the store deletes runs itself, in batches.
+    sql: (t) => `
+ALTER TABLE ${t.runs} DROP CONSTRAINT IF EXISTS ${t.local('runs_session_fkey')};
+ALTER TABLE ${t.runs}
+  ALTER COLUMN items TYPE json USING items::json,
+  ALTER COLUMN usage TYPE json USING usage::json,
+  ALTER COLUMN metadata TYPE json USING metadata::json;
+ALTER TABLE ${t.sessions}
+  ALTER COLUMN metadata DROP DEFAULT,
+  ALTER COLUMN state DROP DEFAULT;
+ALTER TABLE ${t.sessions}
+  ALTER COLUMN metadata TYPE json USING metadata::json,
+  ALTER COLUMN state TYPE json USING state::json;
+ALTER TABLE ${t.sessions}
+  ALTER COLUMN metadata SET DEFAULT '{}',
+  ALTER COLUMN state SET DEFAULT '{}';`,
+  },
 ];
 
 /** The schema version this release writes and reads. */
@@ -81,16 +103,37 @@ export interface MigrateResult {
 const TAG = '$agent_sessions_migration$';
 
 /**
- * The SQL that brings the tables to `targetVersion`, as one script: it takes a transaction-level
- * advisory lock first, so instances that start together migrate once (the others wait, then
- * find every version recorded), and each migration runs only if its version is not recorded
- * yet. The server runs a multi-statement script as one transaction: all of it or none.
+ * A database whose schema is newer than this code: an older release must not write to tables
+ * whose meaning it does not know. Upgrade the package (or roll the database back).
+ */
+export class SchemaVersionError extends AgentSessionsError {
+  constructor(
+    readonly databaseVersion: number,
+    readonly codeVersion: number,
+    where: string,
+  ) {
+    super(
+      'internal',
+      `the tables ${where} are at schema version ${databaseVersion}, newer than this release of @agent-sessions/postgres knows (${codeVersion}): upgrade the package`,
+      { source: 'postgres' },
+    );
+    this.name = 'SchemaVersionError';
+  }
+}
+
+/**
+ * The SQL that brings the tables to `targetVersion`, as one script: it takes transaction-level
+ * advisory locks first (one per schema, so instances with different table prefixes never race
+ * to create the schema, and one per schema and prefix, which earlier releases take), so
+ * instances that start together migrate once (the others wait, then find every version
+ * recorded), and each migration runs only if its version is not recorded yet. The server runs a multi-statement script as one transaction: all of it or none.
  * Give it to `psql` in a deploy pipeline, or call `migrate()`.
  */
 export function migrationSql(options: MigrateOptions = {}): string {
   const t = tableNames(options);
   const target = targetOf(options);
   const parts = [
+    `SELECT pg_advisory_xact_lock(hashtext('agent-sessions migrate schema ${t.schema}'));`,
     `SELECT pg_advisory_xact_lock(hashtext('agent-sessions migrate ${t.schema}.${t.prefix}'));`,
     t.schema === 'public' ? '' : `CREATE SCHEMA IF NOT EXISTS ${t.qschema};`,
     `CREATE TABLE IF NOT EXISTS ${t.migrations} (
@@ -127,11 +170,17 @@ export async function schemaVersion(runner: SqlRunner, t: TableNames): Promise<n
   }
 }
 
+/** Fails with a SchemaVersionError when the database is newer than this code. */
+export function assertKnownVersion(version: number, t: TableNames): void {
+  if (version > SCHEMA_VERSION) throw new SchemaVersionError(version, SCHEMA_VERSION, `${t.schema}.${t.prefix}_*`);
+}
+
 /** Migrates when behind: one query when the schema is current, and no DDL privileges needed then. */
 export async function migrateRunner(runner: SqlRunner, options: MigrateOptions = {}): Promise<MigrateResult> {
   const t = tableNames(options);
   const target = targetOf(options);
   const from = await schemaVersion(runner, t);
+  assertKnownVersion(from, t);
   if (from >= target) return { from, to: from };
   await runner.script(migrationSql({ ...options, targetVersion: target }));
   return { from, to: await schemaVersion(runner, t) };
@@ -158,11 +207,7 @@ export async function migrate(client: PgQueryable, options: MigrateOptions = {})
   try {
     return await migrateRunner(runnerFor(client), options);
   } catch (err) {
-    if (err instanceof AgentSessionsError) throw err;
-    throw new AgentSessionsError(classifyPgError(err) ?? 'internal', `migrate failed: ${(err as Error).message}`, {
-      source: 'postgres',
-      cause: err,
-    });
+    throw wrapPgError('migrate', err);
   }
 }
 

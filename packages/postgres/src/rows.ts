@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue, Run, RunStatus, SessionHeader } from '@agent-sessions/core/store';
+import { completeHeader } from '@agent-sessions/core/store';
 
 // pg returns bigint columns as strings, PGlite as numbers: Number() reads both. Every time and
 // counter the store writes is a JavaScript number, so it always fits.
@@ -30,10 +31,43 @@ export interface RunRow {
   metadata: string | null;
 }
 
+/** What the append statement returns (see sql.ts). */
+export type AppendRow = HeaderRow & {
+  outcome: 'created' | 'exists' | 'expired' | 'denied' | 'retry';
+  run_seq: Int | null;
+  run_created_at: Int | null;
+  run_status: string | null;
+  run_format: string | null;
+  run_items: string | null;
+  run_usage: string | null;
+  run_metadata: string | null;
+};
+
+/** A deleted header: its id, its newest seq, and the first batch of runs deleted with it. */
+export interface DeletedRow {
+  id: Int;
+  last_seq: Int;
+  n: Int;
+  top: Int | null;
+}
+
+export interface PoppedRow {
+  item: string | null;
+  run_id: string;
+  seq: Int;
+  won: boolean;
+}
+
+export interface PruneRow {
+  sessions: Int;
+  dead_runs: Int;
+  old_runs: Int;
+}
+
 const num = (v: Int | null): number | null => (v === null ? null : Number(v));
 
 export function toHeader(r: HeaderRow): SessionHeader {
-  return {
+  return completeHeader({
     agentId: r.agent_id,
     sessionId: r.session_id,
     userId: r.user_id,
@@ -46,7 +80,8 @@ export function toHeader(r: HeaderRow): SessionHeader {
     summary: r.summary,
     version: Number(r.version),
     lastSeq: Number(r.last_seq),
-  };
+
+  });
 }
 
 export function toRun(r: RunRow): Run {
@@ -62,7 +97,21 @@ export function toRun(r: RunRow): Run {
   };
 }
 
-/** JSON text for a `$n::text::jsonb` parameter; null stays SQL NULL. */
+/** The stored run an idempotent retry of the append found. */
+export function existingRun(row: AppendRow, runId: string): Run {
+  return toRun({
+    run_id: runId,
+    seq: row.run_seq as Int,
+    created_at: row.run_created_at as Int,
+    status: row.run_status as string,
+    format: row.run_format as string,
+    items: row.run_items as string,
+    usage: row.run_usage,
+    metadata: row.run_metadata,
+  });
+}
+
+/** JSON text for a `$n::text::json` parameter; null stays SQL NULL. */
 export function jsonParam(value: JsonValue | null | undefined): string | null {
   return value === null || value === undefined ? null : JSON.stringify(value);
 }

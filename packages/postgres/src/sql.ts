@@ -1,13 +1,21 @@
+import { MAX_TTL_MS } from '@agent-sessions/core/store';
 import type { TableNames } from './names.js';
+
+/** Rows one batched delete removes at most: a few ms of work, so no statement holds the server long. */
+export const DELETE_BATCH = 2000;
 
 /**
  * Every statement the store runs, built once per store from its table names. Values always
- * travel as parameters; JSON goes in as text (`$n::text::jsonb`) and comes out as text, so the
- * driver's own type parsers (or a user's custom ones) never change what is stored or read.
+ * travel as parameters; JSON goes in as text (`$n::text::json`) and comes out as text, so the
+ * driver's own type parsers (or a user's custom ones) never change what is stored or read, and
+ * the text is kept exactly (key order included). The columns are json from schema version 3;
+ * every statement also works on the jsonb columns of earlier versions (json and jsonb convert
+ * on assignment), so a store with `migrate: false` keeps working while a pipeline upgrades.
  */
 export interface Statements {
   append: string;
   purgeExpired: string;
+  deleteRuns: string;
   listRuns: string;
   listRunsTouch: string;
   getSession: string;
@@ -28,6 +36,9 @@ function cols(a: string, expires = `${a}.expires_at`): string {
 const RUN_COLS = (a: string) =>
   `${a}.run_id, ${a}.seq, ${a}.created_at, ${a}.status, ${a}.format, ${a}.items::text AS items, ${a}.usage::text AS usage, ${a}.metadata::text AS metadata`;
 
+// The expiry a write at `now` gives a session: its TTL, bounded as core bounds every TTL.
+const refresh = (now: string, a: string) => `${now}::bigint + LEAST(${a}.ttl_ms, ${MAX_TTL_MS}::bigint)`;
+
 // A session the caller may see: $user is the caller's user id or NULL (a trusted call).
 const visible = (a: string, now: string, user: string) =>
   `(${a}.expires_at IS NULL OR ${a}.expires_at > ${now}::bigint) AND (${user}::text IS NULL OR ${a}.user_id = ${user}::text)`;
@@ -37,9 +48,9 @@ export function statements(t: TableNames): Statements {
   const R = t.runs;
   return {
     /*
-     * appendRun in one statement. $1 agent, $2 session, $3 user, $4 now, $5 TTL of a new session
-     * (or the new TTL), $6 whether $5 replaces an existing session's TTL, $7 session metadata,
-     * $8 run id, $9 status, $10 format, $11 items, $12 usage, $13 run metadata.
+     * appendRun in one statement. $1 agent, $2 session, $3 user, $4 now, $5 TTL and $6 expiry of
+     * a new session (or the explicit new ones), $7 whether $5/$6 replace an existing session's,
+     * $8 session metadata, $9 run id, $10 status, $11 format, $12 items, $13 usage, $14 run metadata.
      *
      * The upsert takes the header's row lock, so writers of one session run one at a time and
      * each gets last_seq + 1: gapless. Its WHERE is checked against the newest committed row
@@ -53,25 +64,26 @@ export function statements(t: TableNames): Statements {
      * When the upsert refuses, the second branch says why, read from the snapshot: 'expired'
      * (the store deletes the session and appends again), 'denied' (not_found), 'exists' (an
      * idempotent retry: the stored run), or 'retry' / no row at all (the row changed after the
-     * snapshot: run the statement again).
+     * snapshot: run the statement again). It is gated on the upsert having returned nothing, so
+     * the common path never runs it.
      */
     append: `
 WITH hdr AS (
-  INSERT INTO ${S} AS s (agent_id, session_id, user_id, created_at, updated_at, expires_at, ttl_ms, metadata, version, last_seq)
-  VALUES ($1::text, $2::text, $3::text, $4::bigint, $4::bigint, $4::bigint + $5::bigint, $5::bigint, $7::text::jsonb, 1, 1)
+  INSERT INTO ${S} AS s (agent_id, session_id, user_id, created_at, updated_at, expires_at, ttl_ms, metadata, state, version, last_seq)
+  VALUES ($1::text, $2::text, $3::text, $4::bigint, $4::bigint, $6::bigint, $5::bigint, $8::text::json, '{}'::json, 1, 1)
   ON CONFLICT (agent_id, session_id) DO UPDATE SET
     last_seq = s.last_seq + 1,
     version = s.version + 1,
     updated_at = GREATEST(s.updated_at, EXCLUDED.updated_at),
-    ttl_ms = CASE WHEN $6::boolean THEN EXCLUDED.ttl_ms ELSE s.ttl_ms END,
-    expires_at = EXCLUDED.updated_at + CASE WHEN $6::boolean THEN EXCLUDED.ttl_ms ELSE s.ttl_ms END
+    ttl_ms = CASE WHEN $7::boolean THEN EXCLUDED.ttl_ms ELSE s.ttl_ms END,
+    expires_at = CASE WHEN $7::boolean THEN EXCLUDED.expires_at ELSE ${refresh('EXCLUDED.updated_at', 's')} END
   WHERE (s.expires_at IS NULL OR s.expires_at > EXCLUDED.updated_at)
     AND ($3::text IS NULL OR s.user_id = $3::text)
-    AND NOT EXISTS (SELECT 1 FROM ${R} r WHERE r.session_pk = s.id AND r.run_id = $8::text)
+    AND NOT EXISTS (SELECT 1 FROM ${R} r WHERE r.session_pk = s.id AND r.run_id = $9::text)
   RETURNING s.*
 ), ins AS (
   INSERT INTO ${R} (session_pk, seq, run_id, created_at, status, format, items, usage, metadata)
-  SELECT hdr.id, hdr.last_seq, $8::text, $4::bigint, $9::text, $10::text, $11::text::jsonb, $12::text::jsonb, $13::text::jsonb
+  SELECT hdr.id, hdr.last_seq, $9::text, $4::bigint, $10::text, $11::text, $12::text::json, $13::text::json, $14::text::json
   FROM hdr
   RETURNING seq
 )
@@ -86,13 +98,31 @@ SELECT CASE
     ELSE 'retry'
   END,
   ${cols('s')}, r.seq, r.created_at, r.status, r.format, r.items::text, r.usage::text, r.metadata::text
-FROM ${S} s LEFT JOIN ${R} r ON r.session_pk = s.id AND r.run_id = $8::text
+FROM ${S} s LEFT JOIN ${R} r ON r.session_pk = s.id AND r.run_id = $9::text
 WHERE s.agent_id = $1::text AND s.session_id = $2::text AND NOT EXISTS (SELECT 1 FROM hdr)`,
 
-    // Deletes a session if (still) expired; its runs go with it (ON DELETE CASCADE). $1 agent, $2 session, $3 now.
+    /*
+     * Deletes a session if (still) expired, with its first batch of runs; $1 agent, $2 session,
+     * $3 now. Gives the header's id and what is left to delete (see deleteSession).
+     */
     purgeExpired: `
-DELETE FROM ${S}
-WHERE agent_id = $1::text AND session_id = $2::text AND expires_at IS NOT NULL AND expires_at <= $3::bigint`,
+WITH h AS (
+  DELETE FROM ${S} s
+  WHERE s.agent_id = $1::text AND s.session_id = $2::text AND s.expires_at IS NOT NULL AND s.expires_at <= $3::bigint
+  RETURNING s.id, s.last_seq
+), gone AS (${deleteFirstRuns(R)})
+SELECT h.id, h.last_seq, (SELECT count(*) FROM gone) AS n, (SELECT max(seq) FROM gone) AS top FROM h`,
+
+    // One batch of a deleted session's remaining runs. $1 the header's id.
+    deleteRuns: `
+WITH d AS (
+  DELETE FROM ${R} r USING (
+    SELECT x.seq FROM ${R} x WHERE x.session_pk = $1::bigint ORDER BY x.seq LIMIT ${DELETE_BATCH}
+  ) b
+  WHERE r.session_pk = $1::bigint AND r.seq = b.seq
+  RETURNING 1
+)
+SELECT count(*) AS n FROM d`,
 
     /*
      * The window: one indexed query that checks ownership and expiry on the header and reads the
@@ -117,7 +147,7 @@ ORDER BY r.seq DESC`,
 WITH h AS (
   SELECT s.id FROM ${S} s WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
 ), touched AS (
-  UPDATE ${S} s SET expires_at = $4::bigint + s.ttl_ms FROM h WHERE s.id = h.id AND s.ttl_ms IS NOT NULL
+  UPDATE ${S} s SET expires_at = ${refresh('$4', 's')} FROM h WHERE s.id = h.id AND s.ttl_ms IS NOT NULL
 )
 SELECT ${RUN_COLS('r')}
 FROM h CROSS JOIN LATERAL (
@@ -137,19 +167,20 @@ WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4',
 WITH h AS (
   SELECT s.* FROM ${S} s WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
 ), touched AS (
-  UPDATE ${S} s SET expires_at = $4::bigint + s.ttl_ms FROM h WHERE s.id = h.id AND s.ttl_ms IS NOT NULL
+  UPDATE ${S} s SET expires_at = ${refresh('$4', 's')} FROM h WHERE s.id = h.id AND s.ttl_ms IS NOT NULL
   RETURNING s.id, s.expires_at
 )
 SELECT ${cols('h', 'COALESCE(x.expires_at, h.expires_at)')} FROM h LEFT JOIN touched x ON x.id = h.id`,
 
     /*
-     * $1 agent, $2 session, $3 user, $4 now, $5 TTL, $6 metadata, $7 state. A conflicting row
-     * committed after the snapshot gives no row at all: the store runs the statement again.
+     * $1 agent, $2 session, $3 user, $4 now, $5 TTL, $6 expiry, $7 metadata, $8 state. A
+     * conflicting row committed after the snapshot gives no row at all: the store runs the
+     * statement again.
      */
     createSession: `
 WITH ins AS (
   INSERT INTO ${S} (agent_id, session_id, user_id, created_at, updated_at, expires_at, ttl_ms, metadata, state, version, last_seq)
-  VALUES ($1::text, $2::text, $3::text, $4::bigint, $4::bigint, $4::bigint + $5::bigint, $5::bigint, $6::text::jsonb, $7::text::jsonb, 1, 0)
+  VALUES ($1::text, $2::text, $3::text, $4::bigint, $4::bigint, $6::bigint, $5::bigint, $7::text::json, $8::text::json, 1, 0)
   ON CONFLICT (agent_id, session_id) DO NOTHING
   RETURNING *
 )
@@ -172,12 +203,12 @@ FROM ${S} s WHERE s.agent_id = $1::text AND s.session_id = $2::text AND NOT EXIS
     updateSession: `
 WITH upd AS (
   UPDATE ${S} s SET
-    metadata = CASE WHEN $6::boolean THEN $7::text::jsonb ELSE s.metadata END,
-    state = CASE WHEN $8::boolean THEN $9::text::jsonb ELSE s.state END,
+    metadata = CASE WHEN $6::boolean THEN $7::text::json ELSE s.metadata::json END,
+    state = CASE WHEN $8::boolean THEN $9::text::json ELSE s.state::json END,
     summary = CASE WHEN $10::boolean THEN $11::text ELSE s.summary END,
     version = s.version + 1,
     updated_at = GREATEST(s.updated_at, $4::bigint),
-    expires_at = $4::bigint + s.ttl_ms
+    expires_at = ${refresh('$4', 's')}
   WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')} AND s.version = $5::bigint
   RETURNING s.*
 )
@@ -186,65 +217,96 @@ UNION ALL
 SELECT false, ${cols('s')} FROM ${S} s
 WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')} AND NOT EXISTS (SELECT 1 FROM upd)`,
 
-    // Runs go with the header (ON DELETE CASCADE). $1 agent, $2 session, $3 user, $4 now.
+    /*
+     * Deletes the header (the session is gone for every reader at once) and the first batch of
+     * its runs. $1 agent, $2 session, $3 user, $4 now. `n` runs were deleted, up to seq `top`;
+     * the store deletes the rest in batches when the batch was full, or when the header's
+     * last_seq (read after any lock wait) is above `top`: an append committed after this
+     * statement's snapshot.
+     */
     deleteSession: `
-DELETE FROM ${S} s
-WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
-RETURNING s.id`,
+WITH h AS (
+  DELETE FROM ${S} s
+  WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
+  RETURNING s.id, s.last_seq
+), gone AS (${deleteFirstRuns(R)})
+SELECT h.id, h.last_seq, (SELECT count(*) FROM gone) AS n, (SELECT max(seq) FROM gone) AS top FROM h`,
 
     /*
      * popItem in one statement, as a compare-and-set on the header's version: the newest run is
-     * read from the snapshot, and the header update only matches if the newest committed row
-     * still has the version seen there (every change to a session's runs bumps it). The run is
-     * shortened or deleted only through the header update's output, so a loser changes nothing
-     * and gets won = false: the store runs it again. $1 agent, $2 session, $3 user, $4 now.
+     * read from the snapshot (one step backwards along the primary key), and the header update
+     * only matches if the newest committed row still has the version seen there (every change to
+     * a session's runs bumps it). The run is shortened or deleted only through the header
+     * update's output, so a loser changes nothing and gets won = false: the store runs it again.
+     * Items are cut as json text, so the items left keep their exact text. $1 agent, $2 session,
+     * $3 user, $4 now.
      */
     popItem: `
 WITH h AS (
   SELECT s.id, s.version FROM ${S} s WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
 ), last AS (
-  SELECT r.session_pk, r.seq, r.run_id, (r.items -> (-1))::text AS item, jsonb_array_length(r.items) AS n, h.version
-  FROM h JOIN ${R} r ON r.session_pk = h.id
-  ORDER BY r.seq DESC
-  LIMIT 1
+  SELECT r.session_pk, r.seq, r.run_id, r.items::json AS items, json_array_length(r.items::json) AS n, h.version
+  FROM h CROSS JOIN LATERAL (
+    SELECT x.session_pk, x.seq, x.run_id, x.items FROM ${R} x WHERE x.session_pk = h.id ORDER BY x.seq DESC LIMIT 1
+  ) r
 ), hu AS (
   UPDATE ${S} s SET
     version = s.version + 1,
     updated_at = GREATEST(s.updated_at, $4::bigint),
-    expires_at = $4::bigint + s.ttl_ms,
+    expires_at = ${refresh('$4', 's')},
     last_seq = CASE WHEN l.n <= 1 THEN l.seq - 1 ELSE s.last_seq END
   FROM last l
   WHERE s.id = l.session_pk AND s.version = l.version
   RETURNING s.id
 ), shrunk AS (
-  UPDATE ${R} r SET items = r.items - (-1) FROM last l, hu
+  UPDATE ${R} r SET items = (
+    SELECT json_agg(e.value ORDER BY e.i) FROM json_array_elements(l.items) WITH ORDINALITY AS e(value, i) WHERE e.i < l.n
+  )
+  FROM last l, hu
   WHERE r.session_pk = hu.id AND r.seq = l.seq AND l.n > 1
 ), removed AS (
   DELETE FROM ${R} r USING last l, hu
   WHERE r.session_pk = hu.id AND r.seq = l.seq AND l.n <= 1
 )
-SELECT l.item, l.run_id, l.seq, EXISTS (SELECT 1 FROM hu) AS won FROM last l`,
+SELECT (l.items -> (l.n - 1))::text AS item, l.run_id, l.seq, EXISTS (SELECT 1 FROM hu) AS won FROM last l`,
 
     /*
-     * $1 agent or NULL, $2 now, $3 remove runs created before this (NULL: none). Expired
-     * sessions go with all their runs; old runs of live sessions go on their own.
+     * One batch of prune; the store repeats it while any part was full or runs of expired
+     * sessions went. $1 agent or NULL, $2 now, $3 remove runs created before this (NULL: none).
+     * Runs of expired sessions go first (the sessions are invisible already, and nothing can add
+     * to them: an append to an expired session replaces it with a new one), then the expired
+     * headers left without runs, then old runs of live sessions, each at most DELETE_BATCH rows.
      */
     prune: `
-WITH gone AS (
-  DELETE FROM ${S} s
-  WHERE s.expires_at IS NOT NULL AND s.expires_at <= $2::bigint AND ($1::text IS NULL OR s.agent_id = $1::text)
-  RETURNING s.id
-), gone_runs AS (
-  DELETE FROM ${R} r USING gone g WHERE r.session_pk = g.id
+WITH dead_runs AS (
+  DELETE FROM ${R} r USING (
+    SELECT x.session_pk, x.seq FROM ${S} s JOIN ${R} x ON x.session_pk = s.id
+    WHERE s.expires_at IS NOT NULL AND s.expires_at <= $2::bigint AND ($1::text IS NULL OR s.agent_id = $1::text)
+    LIMIT ${DELETE_BATCH}
+  ) d
+  WHERE r.session_pk = d.session_pk AND r.seq = d.seq
+  RETURNING 1
+), dead AS (
+  DELETE FROM ${S} s USING (
+    SELECT y.id FROM ${S} y
+    WHERE y.expires_at IS NOT NULL AND y.expires_at <= $2::bigint AND ($1::text IS NULL OR y.agent_id = $1::text)
+      AND NOT EXISTS (SELECT 1 FROM ${R} z WHERE z.session_pk = y.id)
+    LIMIT ${DELETE_BATCH}
+  ) d
+  WHERE s.id = d.id AND s.expires_at <= $2::bigint
   RETURNING 1
 ), old_runs AS (
-  DELETE FROM ${R} r USING ${S} s
-  WHERE $3::bigint IS NOT NULL AND r.created_at < $3::bigint AND r.session_pk = s.id
-    AND (s.expires_at IS NULL OR s.expires_at > $2::bigint) AND ($1::text IS NULL OR s.agent_id = $1::text)
+  DELETE FROM ${R} r USING (
+    SELECT x.session_pk, x.seq FROM ${R} x JOIN ${S} s ON s.id = x.session_pk
+    WHERE $3::bigint IS NOT NULL AND x.created_at < $3::bigint
+      AND (s.expires_at IS NULL OR s.expires_at > $2::bigint) AND ($1::text IS NULL OR s.agent_id = $1::text)
+    LIMIT ${DELETE_BATCH}
+  ) d
+  WHERE r.session_pk = d.session_pk AND r.seq = d.seq
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM gone) AS sessions,
-  (SELECT count(*) FROM gone_runs) + (SELECT count(*) FROM old_runs) AS runs`,
+SELECT (SELECT count(*) FROM dead) AS sessions, (SELECT count(*) FROM dead_runs) AS dead_runs,
+  (SELECT count(*) FROM old_runs) AS old_runs`,
 
     /*
      * Newest first along (agent_id[, user_id], updated_at DESC, session_id DESC), with a keyset
@@ -270,3 +332,13 @@ LIMIT $${n + 1}::integer`;
     },
   };
 }
+
+// The first batch of the deleted header `h`'s runs, newest first (so `top` is its newest seq).
+const deleteFirstRuns = (R: string) => `
+  DELETE FROM ${R} r USING (
+    SELECT x.session_pk, x.seq FROM h JOIN LATERAL (
+      SELECT y.session_pk, y.seq FROM ${R} y WHERE y.session_pk = h.id ORDER BY y.seq DESC LIMIT ${DELETE_BATCH}
+    ) x ON true
+  ) d
+  WHERE r.session_pk = d.session_pk AND r.seq = d.seq
+  RETURNING r.seq`;

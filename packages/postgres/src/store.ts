@@ -1,10 +1,32 @@
-import { AgentSessionsError, SessionStore, type AppendRunResult, type ErrorCode, type NormalizedAppend, type NormalizedCreate, type NormalizedList, type NormalizedListRuns, type NormalizedPrune, type NormalizedRead, type NormalizedUpdate, type NormalizedWrite, type PoppedItem, type PruneResult, type Run, type SessionHeader, type StoreCapabilities, type StoreOptions } from '@agent-sessions/core/store';
-import { isQueryable, lazyRunner, openPool, runnerFor, type PgPoolOptions, type PgQueryable, type SqlRunner } from './client.js';
-import { classifyPgError } from './classify.js';
-import { migrateRunner } from './migrations.js';
+import {
+  AgentSessionsError,
+  LOST_RACE,
+  SessionStore,
+  retryContention,
+  type AppendRunResult,
+  type DriverErrorTable,
+  type NormalizedAppend,
+  type NormalizedCreate,
+  type NormalizedList,
+  type NormalizedListRuns,
+  type NormalizedPrune,
+  type NormalizedRead,
+  type NormalizedUpdate,
+  type NormalizedWrite,
+  type PoppedItem,
+  type PruneResult,
+  type Run,
+  type SessionHeader,
+  type StoreCapabilities,
+  type StoreOptions,
+} from '@agent-sessions/core/store';
+import { isQueryable, lazyRunner, runnerFor, type PgPoolOptions, type PgQueryable, type SqlRunner } from './client.js';
+import { PG_ERRORS } from './errors.js';
+import { assertKnownVersion, migrateRunner, schemaVersion } from './migrations.js';
 import { tableNames, type NameOptions, type TableNames } from './names.js';
-import { jsonParam, toHeader, toRun, type HeaderRow, type RunRow } from './rows.js';
-import { statements, type Statements } from './sql.js';
+import { openPool } from './open.js';
+import { existingRun, jsonParam, toHeader, toRun, type AppendRow, type DeletedRow, type HeaderRow, type PoppedRow, type PruneRow, type RunRow } from './rows.js';
+import { DELETE_BATCH, statements, type Statements } from './sql.js';
 
 export interface PostgresStoreOptions extends StoreOptions, NameOptions {
   /**
@@ -27,7 +49,11 @@ export interface PostgresStoreOptions extends StoreOptions, NameOptions {
 
 /** Options of `PostgresStore.fromConnectionString`: the store's, plus the pool's. */
 export interface PostgresConnectionOptions extends Omit<PostgresStoreOptions, 'client'> {
-  /** Passed to `new pg.Pool()`; `connectionTimeoutMillis` defaults to 5000 here. */
+  /**
+   * Passed to `new pg.Pool()`. Defaults here: `connectionTimeoutMillis` 5000 (at most
+   * `timeoutMs`), `statement_timeout` and `lock_timeout` `timeoutMs`, `query_timeout`
+   * `timeoutMs` + 1000, `keepAlive` true.
+   */
   pool?: PgPoolOptions | undefined;
 }
 
@@ -40,20 +66,6 @@ interface InternalOptions extends Omit<PostgresStoreOptions, 'client'> {
 
 /** Keeps a time inside what a bigint column (and a JS number) holds exactly. */
 const bound = (ms: number): number => Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, ms));
-
-/** How often a statement that lost a race (see sql.ts) is run again before giving up. */
-const MAX_ATTEMPTS = 64;
-
-type AppendRow = HeaderRow & {
-  outcome: 'created' | 'exists' | 'expired' | 'denied' | 'retry';
-  run_seq: string | number | null;
-  run_created_at: string | number | null;
-  run_status: string | null;
-  run_format: string | null;
-  run_items: string | null;
-  run_usage: string | null;
-  run_metadata: string | null;
-};
 
 /**
  * Sessions in PostgreSQL (or PGlite): a header row per session and a row per run, keyed by
@@ -68,12 +80,12 @@ export class PostgresStore extends SessionStore {
   /** The prefix of the table names. */
   readonly tablePrefix: string;
 
+  protected override readonly driverErrors: DriverErrorTable = PG_ERRORS;
   private readonly sql: SqlRunner;
   private readonly tables: TableNames;
   private readonly q: Statements;
   private readonly autoMigrate: boolean;
   private readonly runIdConstraint: string;
-  private migrated: Promise<void> | undefined;
 
   constructor(options: PostgresStoreOptions) {
     // Times are stored as whole milliseconds (bigint): a clock with fractions is floored.
@@ -98,49 +110,39 @@ export class PostgresStore extends SessionStore {
   }
 
   /**
-   * A store over a `pg.Pool` it opens (and `close()` ends). The pool fails a connection attempt
-   * after `pool.connectionTimeoutMillis` (default 5000 ms), so an outage gives `unavailable`
-   * errors instead of hanging; once the server is back the same store works again.
+   * A store over a `pg.Pool` it opens (and `close()` ends). Every bound of the pool follows
+   * `timeoutMs` (see `PostgresConnectionOptions.pool`), so an outage or a paused server gives
+   * `unavailable` errors instead of hanging, and once the server is back the same store works.
    */
   static fromConnectionString(url: string, options: PostgresConnectionOptions = {}): PostgresStore {
     if (typeof url !== 'string' || url.length === 0) {
       throw new AgentSessionsError('invalid_input', 'fromConnectionString needs a postgres:// URL', { source: 'postgres' });
     }
     const { pool, ...rest } = options;
-    const internal: InternalOptions = {
+    const store: PostgresStore = new PostgresStore({
       ...rest,
-      [RUNNER]: lazyRunner(() => openPool(url, pool), rest.preparedStatements ?? true),
-    };
-    return new PostgresStore(internal as PostgresStoreOptions);
+      [RUNNER]: lazyRunner(() => openPool(url, pool ?? {}, store.timeoutMs), rest.preparedStatements ?? true),
+    } as InternalOptions as PostgresStoreOptions);
+    return store;
   }
 
-  /** Migrates once per store, on first use; a failure (say, the server is down) is retried by the next call. */
-  private ready(): Promise<void> | undefined {
-    if (!this.autoMigrate) return undefined;
-    this.migrated ??= migrateRunner(this.sql, { schema: this.schema, tablePrefix: this.tablePrefix }).then(
-      () => {},
-      (err: unknown) => {
-        this.migrated = undefined;
-        throw err;
-      },
-    );
-    return this.migrated;
-  }
-
-  protected override classifyError(err: unknown): ErrorCode | undefined {
-    return classifyPgError(err);
+  /** Migrates (or, with `migrate: false`, checks the schema version) once, before the first call. */
+  protected override async doSetup(): Promise<void> {
+    const names = { schema: this.schema, tablePrefix: this.tablePrefix };
+    if (this.autoMigrate) await migrateRunner(this.sql, names);
+    else assertKnownVersion(await schemaVersion(this.sql, this.tables), this.tables);
   }
 
   protected async doAppendRun(input: NormalizedAppend): Promise<AppendRunResult> {
-    await this.ready();
-    const newTtl = input.ttlMs === undefined ? input.defaultTtlMs : input.ttlMs;
+    const explicit = input.expiresAt !== undefined;
     const params = [
       input.agentId,
       input.sessionId,
       input.userId,
       input.now,
-      newTtl,
-      input.ttlMs !== undefined,
+      explicit ? input.ttlMs : input.defaultTtlMs,
+      explicit ? input.expiresAt : input.defaultExpiresAt,
+      explicit,
       JSON.stringify(input.sessionMetadata),
       input.runId,
       input.status,
@@ -149,63 +151,31 @@ export class PostgresStore extends SessionStore {
       jsonParam(input.usage),
       jsonParam(input.metadata),
     ];
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      let row: AppendRow | undefined;
-      try {
-        [row] = await this.sql.query<AppendRow>(this.q.append, params);
-      } catch (err) {
-        // A retry of this run id committed after our snapshot: the next attempt sees it.
-        if (this.isRunIdConflict(err)) continue;
-        throw err;
-      }
+    return this.contended('appendRun', async () => {
+      const [row] = await this.sql.query<AppendRow>(this.q.append, params);
       switch (row?.outcome) {
-        case 'created':
-          return {
-            created: true,
-            session: toHeader(row),
-            run: {
-              runId: input.runId,
-              seq: Number(row.run_seq),
-              createdAt: input.now,
-              status: input.status,
-              format: input.format,
-              // What the database stored: the JSON text the items were sent as.
-              items: JSON.parse(params[10] as string) as Run['items'],
-              usage: input.usage === null ? null : (JSON.parse(params[11] as string) as Run['usage']),
-              metadata: input.metadata === null ? null : (JSON.parse(params[12] as string) as Run['metadata']),
-            },
-          };
+        case 'created': {
+          // The database stored exactly the text sent: the input snapshot is what it holds.
+          const { runId, status, format, items, usage, metadata, now } = input;
+          const run: Run = { runId, seq: Number(row.run_seq), createdAt: now, status, format, items, usage, metadata };
+          return { created: true, session: toHeader(row), run };
+        }
         case 'exists':
-          return {
-            created: false,
-            session: toHeader(row),
-            run: toRun({
-              run_id: input.runId,
-              seq: row.run_seq as string | number,
-              created_at: row.run_created_at as string | number,
-              status: row.run_status as string,
-              format: row.run_format as string,
-              items: row.run_items as string,
-              usage: row.run_usage,
-              metadata: row.run_metadata,
-            }),
-          };
+          return { created: false, session: toHeader(row), run: existingRun(row, input.runId) };
         case 'denied':
           throw this.notFound(input);
         case 'expired':
           // The rare extra round trip: drop the expired session and its runs, then start afresh.
-          await this.sql.query(this.q.purgeExpired, [input.agentId, input.sessionId, input.now]);
-          break;
+          await this.purgeExpired(input.agentId, input.sessionId, input.now);
+          return LOST_RACE;
         default:
           // 'retry' or no row: the header changed after our snapshot; run again with a fresh one.
-          break;
+          return LOST_RACE;
       }
-    }
-    throw this.raced('appendRun');
+    });
   }
 
   protected async doListRuns(input: NormalizedListRuns): Promise<Run[]> {
-    await this.ready();
     const rows = await this.sql.query<RunRow>(input.touch ? this.q.listRunsTouch : this.q.listRuns, [
       input.agentId,
       input.sessionId,
@@ -220,7 +190,6 @@ export class PostgresStore extends SessionStore {
   }
 
   protected async doGetSession(input: NormalizedRead): Promise<SessionHeader | null> {
-    await this.ready();
     const [row] = await this.sql.query<HeaderRow>(input.touch ? this.q.getSessionTouch : this.q.getSession, [
       input.agentId,
       input.sessionId,
@@ -231,31 +200,28 @@ export class PostgresStore extends SessionStore {
   }
 
   protected async doCreateSession(input: NormalizedCreate): Promise<{ session: SessionHeader; created: boolean }> {
-    await this.ready();
     const params = [
       input.agentId,
       input.sessionId,
       input.userId,
       input.now,
       input.ttlMs,
+      input.expiresAt,
       JSON.stringify(input.metadata),
       JSON.stringify(input.state),
     ];
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    return this.contended('createSession', async () => {
       const [row] = await this.sql.query<HeaderRow & { outcome: string }>(this.q.createSession, params);
       if (row?.outcome === 'created') return { session: toHeader(row), created: true };
       if (row?.outcome === 'exists') return { session: toHeader(row), created: false };
       if (row?.outcome === 'denied') throw this.notFound(input);
-      if (row?.outcome === 'expired') {
-        await this.sql.query(this.q.purgeExpired, [input.agentId, input.sessionId, input.now]);
-      }
+      if (row?.outcome === 'expired') await this.purgeExpired(input.agentId, input.sessionId, input.now);
       // No row: created by someone else after our snapshot; the next attempt sees it.
-    }
-    throw this.raced('createSession');
+      return LOST_RACE;
+    });
   }
 
   protected async doUpdateSession(input: NormalizedUpdate): Promise<SessionHeader> {
-    await this.ready();
     const [row] = await this.sql.query<HeaderRow & { updated: boolean }>(this.q.updateSession, [
       input.agentId,
       input.sessionId,
@@ -277,7 +243,6 @@ export class PostgresStore extends SessionStore {
   }
 
   protected async doListSessions(input: NormalizedList): Promise<SessionHeader[]> {
-    await this.ready();
     const params: unknown[] = [input.agentId, input.now];
     if (input.userId !== null) params.push(input.userId);
     // updated_at is a whole number: `>= 1.5` is `>= 2` and `< 1.5` is `< 2`.
@@ -300,53 +265,68 @@ export class PostgresStore extends SessionStore {
   }
 
   protected async doDeleteSession(input: NormalizedWrite): Promise<boolean> {
-    await this.ready();
-    const rows = await this.sql.query(this.q.deleteSession, [input.agentId, input.sessionId, input.userId, input.now]);
-    return rows.length > 0;
+    const [row] = await this.sql.query<DeletedRow>(this.q.deleteSession, [input.agentId, input.sessionId, input.userId, input.now]);
+    if (!row) return false;
+    await this.deleteRest(row);
+    return true;
   }
 
   protected async doPopItem(input: NormalizedWrite): Promise<PoppedItem | null> {
-    await this.ready();
     const params = [input.agentId, input.sessionId, input.userId, input.now];
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const [row] = await this.sql.query<{ item: string; run_id: string; seq: string | number; won: boolean }>(
-        this.q.popItem,
-        params,
-      );
+    return this.contended('popItem', async () => {
+      const [row] = await this.sql.query<PoppedRow>(this.q.popItem, params);
       if (!row) return null; // absent for this caller, or no runs
-      if (row.won) return { item: JSON.parse(row.item) as PoppedItem['item'], runId: row.run_id, seq: Number(row.seq) };
-      // Another writer changed the session after our snapshot: read again, after a short random
-      // pause once it has happened a few times, so a crowd of poppers spreads out.
-      if (attempt > 3) await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 20)));
-    }
-    throw this.raced('popItem');
+      // Another writer changed the session after our snapshot: read again.
+      if (!row.won) return LOST_RACE;
+      return { item: JSON.parse(row.item ?? 'null') as PoppedItem['item'], runId: row.run_id, seq: Number(row.seq) };
+    });
   }
 
+  /** In batches of DELETE_BATCH rows, so no statement holds the server long (see sql.ts). */
   protected async doPrune(input: NormalizedPrune): Promise<PruneResult> {
-    await this.ready();
-    const [row] = await this.sql.query<{ sessions: string | number; runs: string | number }>(this.q.prune, [
-      input.agentId,
-      input.now,
-      input.runsCreatedBefore,
-    ]);
-    return { sessions: Number(row?.sessions ?? 0), runs: Number(row?.runs ?? 0) };
+    const total = { sessions: 0, runs: 0 };
+    for (;;) {
+      const [row] = await this.sql.query<PruneRow>(this.q.prune, [input.agentId, input.now, input.runsCreatedBefore]);
+      const sessions = Number(row?.sessions ?? 0);
+      const deadRuns = Number(row?.dead_runs ?? 0);
+      const oldRuns = Number(row?.old_runs ?? 0);
+      total.sessions += sessions;
+      total.runs += deadRuns + oldRuns;
+      // Runs of expired sessions went: their headers go in the next batch.
+      if (deadRuns === 0 && sessions < DELETE_BATCH && oldRuns < DELETE_BATCH) return total;
+    }
   }
 
   protected async doClose(): Promise<void> {
     await this.sql.end();
   }
 
+  /** Runs `attempt` again while it loses races; gives up with `conflict` (see retryContention). */
+  private contended<T>(op: string, attempt: () => Promise<T | typeof LOST_RACE>): Promise<T> {
+    return retryContention(attempt, { op, source: this.name, isLostRace: (err) => this.isRunIdConflict(err) });
+  }
+
+  private async purgeExpired(agentId: string, sessionId: string, now: number): Promise<void> {
+    const [row] = await this.sql.query<DeletedRow>(this.q.purgeExpired, [agentId, sessionId, now]);
+    if (row) await this.deleteRest(row);
+  }
+
+  /**
+   * The runs a header delete left: more than one batch, or one an append committed after the
+   * delete's snapshot (the header's last_seq is above the newest run deleted).
+   */
+  private async deleteRest(row: DeletedRow): Promise<void> {
+    if (Number(row.n) < DELETE_BATCH && Number(row.last_seq) <= Number(row.top ?? 0)) return;
+    for (;;) {
+      const [r] = await this.sql.query<{ n: string | number }>(this.q.deleteRuns, [row.id]);
+      if (Number(r?.n ?? 0) < DELETE_BATCH) return;
+    }
+  }
+
+  /** A retry of this run id committed after our snapshot: the next attempt sees it. */
   private isRunIdConflict(err: unknown): boolean {
     const e = err as { code?: unknown; constraint?: unknown };
     return e.code === '23505' && (e.constraint === undefined || e.constraint === this.runIdConstraint);
-  }
-
-  private raced(op: string): AgentSessionsError {
-    return new AgentSessionsError(
-      'unavailable',
-      `${op} lost ${MAX_ATTEMPTS} races in a row against concurrent writers of the same session; try again`,
-      { source: this.name },
-    );
   }
 }
 

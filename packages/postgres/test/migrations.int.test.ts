@@ -3,6 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS, PostgresStore, SCHEMA_VERSION, migrate, migrationSql } from '@agent-sessions/postgres';
 import { dropSchema, randomSchema, testPool } from './helpers.js';
 
+// Every version this release ships: 1..SCHEMA_VERSION (was the literal [1, 2] at version 2).
+const ALL_VERSIONS = MIGRATIONS.map((m) => m.version);
 const pool = testPool();
 const schemas: string[] = [];
 const fresh = (tag: string) => {
@@ -36,7 +38,7 @@ describe('migrations', () => {
     const schema = fresh('auto');
     const store = new PostgresStore({ client: pool, schema });
     await store.appendRun({ agentId: 'a', sessionId: 's', format: 'plain', items: ['x'] });
-    expect(await versions(schema)).toEqual([1, 2]);
+    expect(await versions(schema)).toEqual(ALL_VERSIONS);
     expect(await indexes(schema)).toContain('agent_sessions_runs_created');
     await store.close();
   });
@@ -68,7 +70,7 @@ describe('migrations', () => {
     const store = new PostgresStore({ client: pool, schema });
     const ref = { agentId: 'agent', sessionId: 'old', userId: 'alice' };
     const runs = await store.listRuns({ ...ref, limit: 10 });
-    expect(await versions(schema)).toEqual([1, 2]);
+    expect(await versions(schema)).toEqual(ALL_VERSIONS);
     expect(await indexes(schema)).toContain('agent_sessions_runs_created');
     expect(runs).toEqual([
       { runId: 'r1', seq: 1, createdAt: 1000, status: 'completed', format: 'plain', items: ['hello'], usage: null, metadata: null },
@@ -110,7 +112,7 @@ describe('migrations', () => {
     const pools = Array.from({ length: 6 }, () => testPool(undefined, 2));
     const results = await Promise.all(pools.map((p) => migrate(p, { schema })));
     for (const r of results) expect(r.to).toBe(SCHEMA_VERSION);
-    expect(await versions(schema)).toEqual([1, 2]);
+    expect(await versions(schema)).toEqual(ALL_VERSIONS);
     const stores = pools.map((p) => new PostgresStore({ client: p, schema }));
     await Promise.all(stores.map((s, i) => s.appendRun({ agentId: 'a', sessionId: 's', runId: `r${i}`, format: 'plain', items: [i] })));
     expect((await stores[0]?.getSession({ agentId: 'a', sessionId: 's' }))?.lastSeq).toBe(6);
@@ -122,7 +124,7 @@ describe('migrations', () => {
     const pools = Array.from({ length: 4 }, () => testPool(undefined, 2));
     const stores = pools.map((p) => new PostgresStore({ client: p, schema }));
     await Promise.all(stores.map((s, i) => s.appendRun({ agentId: 'a', sessionId: `s${i}`, format: 'plain', items: [i] })));
-    expect(await versions(schema)).toEqual([1, 2]);
+    expect(await versions(schema)).toEqual(ALL_VERSIONS);
     await Promise.all(pools.map((p) => p.end()));
   });
 
@@ -149,7 +151,7 @@ describe('migrations', () => {
     expect(sql).toContain('pg_advisory_xact_lock');
     await pool.query(sql);
     await pool.query(sql); // twice: nothing happens the second time
-    expect(await versions(schema, 'chat')).toEqual([1, 2]);
+    expect(await versions(schema, 'chat')).toEqual(ALL_VERSIONS);
     const store = new PostgresStore({ client: pool, schema, tablePrefix: 'chat', migrate: false });
     const res = await store.appendRun({ agentId: 'a', sessionId: 's', format: 'plain', items: ['x'] });
     expect(res.run.seq).toBe(1);
@@ -170,7 +172,7 @@ describe('migrations', () => {
     const store = new PostgresStore({ client: db, schema: 'x' });
     await store.appendRun({ agentId: 'a', sessionId: 's', format: 'plain', items: ['x'] });
     const { rows } = await db.query<{ version: number }>('SELECT version FROM x.agent_sessions_migrations ORDER BY 1');
-    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+    expect(rows.map((r) => r.version)).toEqual(ALL_VERSIONS);
     await db.close();
   });
 });

@@ -28,7 +28,7 @@ async function stored(agentId: string, sessionId: string) {
     [agentId, sessionId],
   );
   const { rows: runs } = await admin.query<{ seq: string; run_id: string; items: JsonValue[]; kind: string }>(
-    `SELECT r.seq, r.run_id, r.items, jsonb_typeof(r.items) AS kind FROM ${t('runs')} r JOIN ${t('sessions')} s ON s.id = r.session_pk
+    `SELECT r.seq, r.run_id, r.items, json_typeof(r.items::json) AS kind FROM ${t('runs')} r JOIN ${t('sessions')} s ON s.id = r.session_pk
      WHERE s.agent_id = $1 AND s.session_id = $2 ORDER BY r.seq`,
     [agentId, sessionId],
   );
