@@ -24,6 +24,8 @@ const stateSchema = z.object({
   _agentSessionsSeen: z.array(z.string()).optional(),
   /** The run's id, so a failure recorded twice (retries) is one run. */
   _agentSessionsRunId: z.string().optional(),
+  /** The session's lastSeq when the window was read: a stale turn is refused with `staleHistory: 'reject'`. */
+  _agentSessionsLastSeq: z.number().optional(),
 });
 
 function isInterrupt(err: unknown): boolean {
@@ -73,6 +75,7 @@ export function sessionStorageMiddleware(options: SessionStorageMiddlewareOption
         _agentSessionsHistory: [...historyIds],
         _agentSessionsSeen: [...historyIds, ...idsOf(fresh)],
         _agentSessionsRunId: generateRunId(),
+        _agentSessionsLastSeq: history.session?.lastSeq ?? 0,
       };
     },
     wrapModelCall: async (request, handler) => {
@@ -93,7 +96,12 @@ export function sessionStorageMiddleware(options: SessionStorageMiddlewareOption
       const session = sessionOf(state.sessionId, runtime.configurable);
       const history = new Set(state._agentSessionsHistory ?? []);
       const added = state.messages.filter((m) => m.id === undefined || !history.has(m.id));
-      await saveRun(options, session, { messages: added, end: 'completed', runId: state._agentSessionsRunId });
+      await saveRun(options, session, {
+        messages: added,
+        end: 'completed',
+        runId: state._agentSessionsRunId,
+        expectedLastSeq: options.staleHistory === 'reject' ? (state._agentSessionsLastSeq ?? 0) : undefined,
+      });
       return { _agentSessionsSeen: idsOf(state.messages), _agentSessionsHistory: [] };
     },
   });

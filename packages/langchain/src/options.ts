@@ -29,4 +29,17 @@ export interface SessionStorageOptions {
    * call did not name (`generated: true`). Default: none.
    */
   onSession?: ((session: SessionInfo) => void | Promise<void>) | undefined;
+  /**
+   * A named session must already exist for the caller: an unknown, deleted or expired session
+   * id fails with `not_found` before the model is called instead of starting a new session
+   * under that id. Default: false.
+   */
+  mustExist?: boolean | undefined;
+  /**
+   * What happens to a turn whose history went stale (another turn of the session was stored
+   * after this one read its history): `'interleave'` stores it anyway, after the other;
+   * `'reject'` refuses the save with `conflict` (in the same append, no extra round trip), and
+   * the TurnNotStoredError carries the answer. Default: `'interleave'`.
+   */
+  staleHistory?: 'interleave' | 'reject' | undefined;
 }

@@ -102,6 +102,11 @@ function canonical(value: unknown): string {
   );
 }
 
+/** The lastSeq a turn's save must still find, when the options refuse stale history. */
+export function expectedLastSeq(options: SessionStorageOptions, history: LoadedHistory): number | undefined {
+  return options.staleHistory === 'reject' ? (history.session?.lastSeq ?? 0) : undefined;
+}
+
 /** Reads the window (one indexed range read in the common case); a new session has none. */
 export async function loadMessages(options: SessionStorageOptions, session: ResolvedSession): Promise<LoadedHistory> {
   if (session.generated) return { messages: [], storedById: new Map() };
@@ -115,7 +120,9 @@ export async function loadMessages(options: SessionStorageOptions, session: Reso
  */
 export async function loadTurnHistory(options: SessionStorageOptions, session: ResolvedSession): Promise<LoadedHistory> {
   const history = await loadMessages(options, session);
-  if (!session.generated) await authorizeTurn(options.store, ref(session), history.session ?? null, { source: SOURCE });
+  if (!session.generated) {
+    await authorizeTurn(options.store, ref(session), history.session ?? null, { source: SOURCE, mustExist: options.mustExist });
+  }
   return history;
 }
 

@@ -17,6 +17,7 @@ import {
   SOURCE,
   announce,
   checkOptions,
+  expectedLastSeq,
   historyOf,
   itemIds,
   latestRun,
@@ -197,7 +198,7 @@ export class SessionRunnable<
       // A checkpointer needs a thread: the session's own id is the natural one.
       config = { ...config, configurable: { ...configurable, thread_id: session.sessionId } };
     }
-    const seen = instructions.length > 0 ? historyOf([...instructions, ...history.messages]) : history;
+    const seen = instructions.length > 0 ? { ...historyOf([...instructions, ...history.messages]), session: history.session } : history;
     return { session, runId: generateRunId(), history: seen, inputMessages, callInput, config, stateInput: parsed.state, signal };
   }
 
@@ -288,6 +289,7 @@ export class SessionRunnable<
       end,
       runId: run.runId,
       extra: run.resumes ? { resumedFrom: run.resumes } : undefined,
+      expectedLastSeq: run.resumes ? undefined : expectedLastSeq(this.sessionOptions, run.history),
       result: { value: this.tag(output, run.session) },
     });
   }

@@ -15,6 +15,7 @@ export type {
   SessionRunResult,
   SessionStreamedRunResult,
   PendingInterruption,
+  StaleHistoryPolicy,
 } from './options.js';
 
 // Makes core's `withSessionStorage(agent, options)` return a SessionAgent for an OpenAI Agents agent.

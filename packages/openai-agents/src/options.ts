@@ -14,7 +14,23 @@ export interface WithSessionStorageOptions {
   sessionMetadata?: JsonObject | undefined;
   /** The SDK `Runner` to run with (its model provider, tracing, guardrails). Default: the SDK's `run()`. */
   runner?: Runner | undefined;
+  /**
+   * A named session must already exist for the caller: an unknown, deleted or expired
+   * `sessionId` fails with `not_found` before the model is called instead of starting a new
+   * session under that id. Default: false.
+   */
+  mustExist?: boolean | undefined;
+  /**
+   * What happens to a turn whose history went stale (another turn of the session was stored
+   * after this one read its history): `'interleave'` stores it anyway, after the other;
+   * `'reject'` refuses the save with `conflict` (in the same append, no extra round trip), and
+   * the TurnNotStoredError carries the answer. Default: `'interleave'`.
+   */
+  staleHistory?: StaleHistoryPolicy | undefined;
 }
+
+/** See `staleHistory`. */
+export type StaleHistoryPolicy = 'interleave' | 'reject';
 
 /** What a wrapped run takes: the SDK's run options without `session`, plus where to keep the run. */
 export type SessionRunOptions<TContext = undefined, TAgent extends Agent<any, any> = Agent<any, any>> = Omit<
@@ -29,6 +45,10 @@ export type SessionRunOptions<TContext = undefined, TAgent extends Agent<any, an
   metadata?: JsonObject | undefined;
   /** Stream the run, as the SDK's `stream: true`. Default: false. */
   stream?: boolean | undefined;
+  /** Overrides the wrapper's `mustExist` for this run. */
+  mustExist?: boolean | undefined;
+  /** Overrides the wrapper's `staleHistory` for this run. */
+  staleHistory?: StaleHistoryPolicy | undefined;
 };
 
 /** Where a wrapped run was stored. */

@@ -30,6 +30,8 @@ export interface TurnContext {
   ttl: Duration | null | undefined;
   sessionMetadata: JsonObject | undefined;
   signal: AbortSignal | undefined;
+  /** The lastSeq of the history the turn read, when stale history is refused. */
+  expectedLastSeq: number | undefined;
 }
 
 type AnyResult = RunResult<any, any> | StreamedRunResult<any, any>;
@@ -63,6 +65,7 @@ function append(ctx: TurnContext, end: TurnEnd, items: JsonValue[], metadata: Js
       metadata,
       ttl: ctx.ttl,
       sessionMetadata: ctx.sessionMetadata,
+      expectedLastSeq: ctx.expectedLastSeq,
     },
     result,
     SOURCE,

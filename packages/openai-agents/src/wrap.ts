@@ -30,6 +30,7 @@ import { openAIAgentsCodec } from './codec.js';
 import type {
   PendingInterruption,
   SessionRunOptions,
+  StaleHistoryPolicy,
   SessionRunResult,
   SessionStreamedRunResult,
   WithSessionStorageOptions,
@@ -53,6 +54,8 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
   private readonly ttl: Duration | null | undefined;
   private readonly sessionMetadata: JsonObject | undefined;
   private readonly runner: Runner | undefined;
+  private readonly mustExist: boolean;
+  private readonly staleHistory: StaleHistoryPolicy;
 
   constructor(agent: TAgent, options: WithSessionStorageOptions) {
     if (typeof options !== 'object' || options === null || typeof options.store !== 'object' || options.store === null) {
@@ -67,6 +70,8 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
     this.ttl = options.ttl;
     this.sessionMetadata = options.sessionMetadata;
     this.runner = options.runner;
+    this.mustExist = options.mustExist ?? false;
+    this.staleHistory = options.staleHistory ?? 'interleave';
   }
 
   /**
@@ -87,7 +92,7 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
     input: RunInput<TContext, TAgent>,
     options: SessionRunOptions<TContext, TAgent> = {},
   ): Promise<SessionRunResult<TContext, TAgent> | SessionStreamedRunResult<TContext, TAgent>> {
-    const { sessionId: namedSession, userId, metadata, stream, ...runOptions } = options;
+    const { sessionId: namedSession, userId, metadata, stream, mustExist, staleHistory, ...runOptions } = options;
     const resuming = typeof input === 'object' && input !== null && !Array.isArray(input);
     const prior = resuming ? await findPendingTurn(this.store, this.agentId, input, namedSession, userId) : undefined;
     const sessionId = prior?.sessionId ?? namedSession ?? generateSessionId();
@@ -106,7 +111,8 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
       // A new turn reads its history with the session's header (one round trip), and is
       // authorised with it, before the model is called.
       await turn.preload();
-      await authorizeTurn(this.store, ref, header, { source: SOURCE });
+      const named = namedSession !== undefined;
+      await authorizeTurn(this.store, ref, header, { source: SOURCE, mustExist: named && (mustExist ?? this.mustExist) });
     }
 
     const ctx: TurnContext = {
@@ -121,6 +127,7 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
       ttl: this.ttl,
       sessionMetadata: this.sessionMetadata,
       signal: runOptions.signal,
+      expectedLastSeq: !prior && (staleHistory ?? this.staleHistory) === 'reject' ? (header as SessionHeader | null)?.lastSeq ?? 0 : undefined,
     };
     const fail = async (err: unknown): Promise<never> => {
       await recordFailure(ctx, err);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { AlreadyResumedError, isAgentSessionsError } from '@agent-sessions/core';
+import { AlreadyResumedError, TurnNotStoredError, isAgentSessionsError } from '@agent-sessions/core';
 import { withSessionStorage } from '@agent-sessions/openai-agents';
 import { Agent, tool, type AgentInputItem } from '@openai/agents';
-import { ScriptedModel, assistantMessage, functionCall } from '@openai/agents/testing';
+import { ScriptedModel, assistantMessage, functionCall, modelResponder } from '@openai/agents/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { requestInputs, texts, types } from './helpers.js';
@@ -93,5 +93,74 @@ describe.each(STORES)('withSessionStorage (OpenAI Agents) on $name', ({ open }) 
       expect(runs.map((r) => r.status)).toEqual(['interrupted', 'completed']);
       expect(types(runs[1]!.items).filter((t) => t === 'function_call_result')).toHaveLength(1);
     });
+  });
+
+  it('item 6: system items are instructions: sent with their turn, never stored, never replayed', async () => {
+    const store = await open();
+    const model = new ScriptedModel([[assistantMessage('one')], [assistantMessage('two')], [assistantMessage('three')]]);
+    const wrapped = withSessionStorage(new Agent({ name: 'sys', model }), { store });
+    const sessionId = sid('system');
+    const turn = (text: string) => [{ role: 'system', content: 'Be brief.' } as AgentInputItem, { role: 'user', content: text } as AgentInputItem];
+    for (const text of ['a', 'b', 'c']) await wrapped.run(turn(text), { sessionId });
+    expect(texts(requestInputs(model)[2]!).filter((t) => t.startsWith('system'))).toEqual(['system: Be brief.']);
+    const runs = await store.listRuns({ agentId: 'sys', sessionId, limit: 10 });
+    expect(runs.flatMap((r) => texts(r.items as AgentInputItem[]))).toEqual(['user: a', 'assistant: one', 'user: b', 'assistant: two', 'user: c', 'assistant: three']);
+  });
+
+  it("item 7: staleHistory 'reject' refuses a turn another turn overtook (conflict, answer kept); the default interleaves", async () => {
+    const store = await open();
+    const sessionId = sid('stale');
+    let entered!: () => void;
+    let release!: () => void;
+    const modelCalled = new Promise<void>((r) => (entered = r));
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = new ScriptedModel([
+      modelResponder(async () => {
+        entered();
+        await gate;
+        return [assistantMessage('slow answer')];
+      }),
+    ]);
+    const strict = withSessionStorage(new Agent({ name: 'stale', model: slow }), { store, staleHistory: 'reject' });
+    const fast = withSessionStorage(new Agent({ name: 'stale', model: new ScriptedModel([[assistantMessage('fast answer')]]) }), { store });
+    const pending = strict.run('slow question', { sessionId }).catch((e: unknown) => e);
+    await modelCalled;
+    await fast.run('fast question', { sessionId });
+    release();
+    const err = await pending;
+    expect(isAgentSessionsError(err, 'conflict')).toBe(true);
+    expect(err).toBeInstanceOf(TurnNotStoredError);
+    expect(((err as TurnNotStoredError).result as { finalOutput: string }).finalOutput).toBe('slow answer');
+    const runs = await store.listRuns({ agentId: 'stale', sessionId, limit: 10 });
+    expect(runs.flatMap((r) => texts(r.items as AgentInputItem[]))).toEqual(['user: fast question', 'assistant: fast answer']);
+  });
+
+  it('item 8: a save that fails after the model answered keeps the answer and the run to retry with', async () => {
+    const store = await open();
+    const wrapped = withSessionStorage(new Agent({ name: 'save', model: new ScriptedModel([[assistantMessage('the answer')]]) }), { store });
+    const sessionId = sid('save');
+    vi.spyOn(store, 'appendRun').mockRejectedValueOnce(new Error('down'));
+    const err = (await wrapped.run('question', { sessionId }).catch((e: unknown) => e)) as TurnNotStoredError;
+    expect(err).toBeInstanceOf(TurnNotStoredError);
+    expect((err.result as { finalOutput: string }).finalOutput).toBe('the answer');
+    await store.appendRun(err.run);
+    await store.appendRun(err.run);
+    const runs = await store.listRuns({ agentId: 'save', sessionId, limit: 10 });
+    expect(runs.flatMap((r) => texts(r.items as AgentInputItem[]))).toEqual(['user: question', 'assistant: the answer']);
+  });
+
+  it('item 10: mustExist makes an unknown or deleted session fail not_found before the model', async () => {
+    const store = await open();
+    const model = new ScriptedModel([[assistantMessage('one')]]);
+    const wrapped = withSessionStorage(new Agent({ name: 'must', model }), { store, mustExist: true });
+    const sessionId = sid('must');
+    await expect(wrapped.run('Hi', { sessionId })).rejects.toMatchObject({ code: 'not_found' });
+    expect(model.calls).toHaveLength(0);
+    expect(await store.getSession({ agentId: 'must', sessionId })).toBeNull();
+    await store.createSession({ agentId: 'must', sessionId });
+    await wrapped.run('Hi', { sessionId });
+    expect(model.calls).toHaveLength(1);
+    // A run naming no session still starts one.
+    await expect(withSessionStorage(new Agent({ name: 'must', model: new ScriptedModel([[assistantMessage('x')]]) }), { store, mustExist: true }).run('new')).resolves.toBeDefined();
   });
 });
