@@ -64,6 +64,8 @@ async function reserve(ctx: MongoContext, input: NormalizedAppend): Promise<Head
   const key = headerKey(input.agentId, input.sessionId);
   const h = await readHeader(ctx, key);
   if (h) return h;
+  // Expecting history on an absent session: refused before anything is written.
+  if (input.expectedLastSeq !== null && input.expectedLastSeq > 0) throw ctx.staleHistory(input, input.expectedLastSeq, 0);
   const fresh = newHeader(input, ...newTtl(input), input.sessionMetadata, {}, 0);
   try {
     await ctx.sessions.insertOne(fresh);
