@@ -1,5 +1,6 @@
 import { allRuns, concurrencyTests } from './concurrency.js';
 import type { ConformanceOptions } from './context.js';
+import { appDataTests } from './app-data.js';
 import { historyTests } from './history.js';
 import { isolationTests } from './isolation.js';
 import { listingTests } from './listing.js';
@@ -24,6 +25,7 @@ export {
   validationTests,
   modelBasedTests,
   historyTests,
+  appDataTests,
 };
 
 /** Every part of the suite, by name. */
@@ -38,6 +40,7 @@ export const PARTS = {
   validation: validationTests,
   modelBased: modelBasedTests,
   history: historyTests,
+  appData: appDataTests,
 } as const;
 
 export type PartName = keyof typeof PARTS;

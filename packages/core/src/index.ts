@@ -16,6 +16,11 @@ export type {
   PruneInput,
   PruneResult,
   ReadHistoryInput,
+  RenameSessionInput,
+  SessionKey,
+  UsageTotals,
+  UserDataCount,
+  UserDataInput,
   Run,
   RunStatus,
   SessionHeader,
@@ -23,12 +28,26 @@ export type {
   SessionRef,
   UpdateSessionInput,
 } from './types.js';
-export { RUN_STATUSES } from './types.js';
+export { RUN_STATUSES, MAX_TITLE_LENGTH, MAX_PREVIEW_LENGTH } from './types.js';
+export type { RestoreSessionInput } from './kernel/restore.js';
 export { MAX_TTL_MS } from './ttl.js';
 export { generateSessionId } from './ids.js';
 export { SessionStore, DEFAULT_TIMEOUT_MS, type StoreCapabilities, type StoreOptions } from './session-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { iterateRuns, runPages, type RunPagesOptions } from './runs.js';
+export {
+  exportSession,
+  exportSessionText,
+  importSession,
+  forkSession,
+  parseExport,
+  EXPORT_FORMAT,
+  EXPORT_VERSION,
+  type ExportOptions,
+  type ImportTarget,
+  type ForkOptions,
+} from './transfer.js';
+export { countUserData, deleteUserData, type EraseOptions } from './erasure.js';
 export { DEFAULT_LAST_RUNS, type WindowOptions } from './window/window.js';
 export type { TokenCounter } from './window/tokens.js';
 export {

@@ -1,22 +1,27 @@
+import { isAfterCursor } from './cursor.js';
 import {
-  SessionStore,
   canAccess,
   expiryFor,
   isExpired,
   type NormalizedAppend,
   type NormalizedCreate,
+  type NormalizedImport,
   type NormalizedList,
   type NormalizedListRuns,
+  type NormalizedPatch,
   type NormalizedPrune,
   type NormalizedRead,
   type NormalizedUpdate,
+  type NormalizedUserList,
   type NormalizedWrite,
   type ScopedRef,
   type StoreCapabilities,
   type StoreOptions,
-} from './session-store.js';
-import { isAfterCursor } from './cursor.js';
-import type { AppendRunResult, PoppedItem, PruneResult, Run, SessionHeader } from './types.js';
+  type StoredAppendResult,
+  type StoredHeader,
+} from './kernel/normalized.js';
+import { SessionStore } from './session-store.js';
+import type { JsonObject, PoppedItem, PruneResult, Run, SessionHeader } from './types.js';
 
 interface Entry {
   header: SessionHeader;
@@ -25,6 +30,15 @@ interface Entry {
 }
 
 export type MemoryStoreOptions = StoreOptions;
+
+const newestFirst = (a: SessionHeader, b: SessionHeader): number =>
+  b.updatedAt - a.updatedAt || (a.sessionId < b.sessionId ? 1 : a.sessionId > b.sessionId ? -1 : 0);
+
+/** True when `metadata` has every key of `filter` with the same value. */
+export function matchesMetadata(metadata: JsonObject, filter: { [key: string]: string | number | boolean } | null): boolean {
+  if (!filter) return true;
+  return Object.entries(filter).every(([k, v]) => Object.hasOwn(metadata, k) && metadata[k] === v);
+}
 
 /**
  * Keeps everything in this process: the default store, for tests and examples. Values are
@@ -51,60 +65,74 @@ export class MemoryStore extends SessionStore {
     return e;
   }
 
-  protected async doAppendRun(input: NormalizedAppend): Promise<AppendRunResult> {
+  private newHeader(ref: ScopedRef, now: number, ttlMs: number | null, expiresAt: number | null): SessionHeader {
+    return {
+      agentId: ref.agentId,
+      sessionId: ref.sessionId,
+      userId: ref.userId,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt,
+      ttlMs,
+      metadata: {},
+      state: {},
+      summary: null,
+      summarySeq: 0,
+      version: 0,
+      lastSeq: 0,
+      title: null,
+      preview: null,
+      runCount: 0,
+      usage: { requests: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+    };
+  }
+
+  /** A write at `now`: version, updatedAt (never backwards) and expiry. */
+  private bump(h: SessionHeader, now: number): void {
+    h.version += 1;
+    h.updatedAt = Math.max(h.updatedAt, now);
+    h.expiresAt = expiryFor(h.ttlMs, now);
+  }
+
+  protected async doAppendRun(input: NormalizedAppend): Promise<StoredAppendResult> {
     const key = this.key(input.agentId, input.sessionId);
-    let e = this.sessions.get(key);
-    if (e && isExpired(e.header.expiresAt, input.now)) {
-      this.sessions.delete(key);
-      e = undefined;
+    const found = this.sessions.get(key);
+    const live = found && !isExpired(found.header.expiresAt, input.now) ? found : undefined;
+    if (live && !canAccess(live.header.userId, input.userId)) throw this.notFound(input);
+    const existing = live?.byRunId.get(input.runId);
+    if (live && existing) return { run: structuredClone(existing), created: false, session: structuredClone(live.header) };
+    const lastSeq = live?.header.lastSeq ?? 0;
+    if (input.expectedLastSeq !== null && lastSeq !== input.expectedLastSeq) {
+      throw this.staleHistory(input, input.expectedLastSeq, lastSeq);
     }
-    if (e && !canAccess(e.header.userId, input.userId)) throw this.notFound(input);
+    let e = live;
     if (!e) {
       const ttlMs = input.ttlMs === undefined ? input.defaultTtlMs : input.ttlMs;
-      e = {
-        header: {
-          agentId: input.agentId,
-          sessionId: input.sessionId,
-          userId: input.userId,
-          createdAt: input.now,
-          updatedAt: input.now,
-          expiresAt: expiryFor(ttlMs, input.now),
-          ttlMs,
-          metadata: structuredClone(input.sessionMetadata),
-          state: {},
-          summary: null,
-          version: 0,
-          lastSeq: 0,
-        },
-        runs: [],
-        byRunId: new Map(),
-      };
+      const header = this.newHeader(input, input.now, ttlMs, input.expiresAt === undefined ? input.defaultExpiresAt : input.expiresAt);
+      header.metadata = structuredClone(input.sessionMetadata);
+      e = { header, runs: [], byRunId: new Map() };
       this.sessions.set(key, e);
     }
-    const existing = e.byRunId.get(input.runId);
-    if (existing) return { run: structuredClone(existing), created: false, session: structuredClone(e.header) };
     const h = e.header;
-    if (input.expectedLastSeq !== null && h.lastSeq !== input.expectedLastSeq) {
-      if (h.version === 0) this.sessions.delete(key);
-      throw this.staleHistory(input, input.expectedLastSeq, h.lastSeq);
-    }
     const run: Run = {
       runId: input.runId,
       seq: h.lastSeq + 1,
       createdAt: input.now,
       status: input.status,
       format: input.format,
-      items: JSON.parse(JSON.stringify(input.items)) as Run['items'],
-      usage: input.usage === null ? null : structuredClone(input.usage),
-      metadata: input.metadata === null ? null : structuredClone(input.metadata),
+      items: input.items,
+      usage: input.usage,
+      metadata: input.metadata,
     };
     e.runs.push(run);
     e.byRunId.set(run.runId, run);
     if (input.ttlMs !== undefined) h.ttlMs = input.ttlMs;
     h.lastSeq = run.seq;
-    h.version += 1;
-    h.updatedAt = Math.max(h.updatedAt, input.now);
-    h.expiresAt = expiryFor(h.ttlMs, input.now);
+    h.runCount = run.seq;
+    if (h.title === null && input.title !== null) h.title = input.title;
+    if (input.preview !== null) h.preview = input.preview;
+    for (const k of ['requests', 'inputTokens', 'outputTokens', 'totalTokens'] as const) h.usage[k] += input.usageDelta[k];
+    this.bump(h, input.now);
     return { run: structuredClone(run), created: true, session: structuredClone(h) };
   }
 
@@ -127,53 +155,53 @@ export class MemoryStore extends SessionStore {
     return structuredClone(e.runs.slice(Math.max(0, end - input.limit), end));
   }
 
-  protected async doGetSession(input: NormalizedRead): Promise<SessionHeader | null> {
+  protected async doGetSession(input: NormalizedRead): Promise<StoredHeader | null> {
     const e = this.visible(input, input.now);
     if (!e) return null;
     if (input.touch) e.header.expiresAt = expiryFor(e.header.ttlMs, input.now);
     return structuredClone(e.header);
   }
 
-  protected async doCreateSession(input: NormalizedCreate): Promise<{ session: SessionHeader; created: boolean }> {
+  protected async doCreateSession(input: NormalizedCreate): Promise<{ session: StoredHeader; created: boolean }> {
     const key = this.key(input.agentId, input.sessionId);
     const e = this.sessions.get(key);
     if (e && !isExpired(e.header.expiresAt, input.now)) {
       if (!canAccess(e.header.userId, input.userId)) throw this.notFound(input);
       return { session: structuredClone(e.header), created: false };
     }
-    const header: SessionHeader = {
-      agentId: input.agentId,
-      sessionId: input.sessionId,
-      userId: input.userId,
-      createdAt: input.now,
-      updatedAt: input.now,
-      expiresAt: expiryFor(input.ttlMs, input.now),
-      ttlMs: input.ttlMs,
-      metadata: structuredClone(input.metadata),
-      state: structuredClone(input.state),
-      summary: null,
-      version: 1,
-      lastSeq: 0,
-    };
+    const header = this.newHeader(input, input.now, input.ttlMs, input.expiresAt);
+    header.metadata = input.metadata;
+    header.state = input.state;
+    header.version = 1;
     this.sessions.set(key, { header, runs: [], byRunId: new Map() });
     return { session: structuredClone(header), created: true };
   }
 
-  protected async doUpdateSession(input: NormalizedUpdate): Promise<SessionHeader> {
+  protected async doUpdateSession(input: NormalizedUpdate): Promise<StoredHeader> {
     const e = this.visible(input, input.now);
     if (!e) throw this.notFound(input);
     const h = e.header;
     if (h.version !== input.expectedVersion) throw this.conflict(input, input.expectedVersion, h.version);
-    if (input.metadata !== undefined) h.metadata = structuredClone(input.metadata);
-    if (input.state !== undefined) h.state = structuredClone(input.state);
+    if (input.metadata !== undefined) h.metadata = input.metadata;
+    if (input.state !== undefined) h.state = input.state;
     if (input.summary !== undefined) h.summary = input.summary;
+    if (input.summarySeq !== undefined) h.summarySeq = input.summarySeq;
+    this.bump(h, input.now);
+    return structuredClone(h);
+  }
+
+  protected override async doPatchSession(input: NormalizedPatch): Promise<StoredHeader> {
+    const e = this.visible(input, input.now);
+    if (!e) throw this.notFound(input);
+    const h = e.header;
+    if (input.title !== undefined) h.title = input.title;
     h.version += 1;
-    h.updatedAt = Math.max(h.updatedAt, input.now);
+    if (input.touch) h.updatedAt = Math.max(h.updatedAt, input.now);
     h.expiresAt = expiryFor(h.ttlMs, input.now);
     return structuredClone(h);
   }
 
-  protected async doListSessions(input: NormalizedList): Promise<SessionHeader[]> {
+  protected async doListSessions(input: NormalizedList): Promise<StoredHeader[]> {
     // A full scan: fine for an in-process store; the server stores use indexes.
     const out: SessionHeader[] = [];
     for (const e of this.sessions.values()) {
@@ -184,10 +212,45 @@ export class MemoryStore extends SessionStore {
       if (input.updatedAfter !== null && h.updatedAt < input.updatedAfter) continue;
       if (input.updatedBefore !== null && h.updatedAt >= input.updatedBefore) continue;
       if (input.cursor && !isAfterCursor(h, input.cursor)) continue;
+      if (!matchesMetadata(h.metadata, input.metadata)) continue;
       out.push(h);
     }
-    out.sort((a, b) => b.updatedAt - a.updatedAt || (a.sessionId < b.sessionId ? 1 : a.sessionId > b.sessionId ? -1 : 0));
+    out.sort(newestFirst);
     return structuredClone(out.slice(0, input.fetchLimit));
+  }
+
+  protected override async doListUserSessions(input: NormalizedUserList): Promise<StoredHeader[]> {
+    const out: SessionHeader[] = [];
+    for (const e of this.sessions.values()) {
+      const h = e.header;
+      if (h.userId !== input.userId || isExpired(h.expiresAt, input.now)) continue;
+      if (input.agentId !== null && h.agentId !== input.agentId) continue;
+      const a = input.after;
+      if (a && (h.agentId < a.agentId || (h.agentId === a.agentId && h.sessionId <= a.sessionId))) continue;
+      out.push(h);
+    }
+    out.sort((x, y) => (x.agentId === y.agentId ? (x.sessionId < y.sessionId ? -1 : 1) : x.agentId < y.agentId ? -1 : 1));
+    return structuredClone(out.slice(0, input.limit));
+  }
+
+  protected override async doImportSession(input: NormalizedImport): Promise<StoredHeader> {
+    const key = this.key(input.agentId, input.sessionId);
+    const e = this.sessions.get(key);
+    if (e && !isExpired(e.header.expiresAt, input.now)) {
+      throw this.exists(input);
+    }
+    const header: SessionHeader = {
+      ...input.header,
+      agentId: input.agentId,
+      sessionId: input.sessionId,
+      userId: input.userId,
+      version: 1,
+      lastSeq: input.lastSeq,
+      runCount: input.lastSeq,
+    };
+    const runs = structuredClone(input.runs);
+    this.sessions.set(key, { header, runs, byRunId: new Map(runs.map((r) => [r.runId, r])) });
+    return structuredClone(header);
   }
 
   protected async doDeleteSession(input: NormalizedWrite): Promise<boolean> {
@@ -208,10 +271,9 @@ export class MemoryStore extends SessionStore {
       e.runs.pop();
       e.byRunId.delete(run.runId);
       e.header.lastSeq = run.seq - 1;
+      e.header.runCount = e.header.lastSeq;
     }
-    e.header.version += 1;
-    e.header.updatedAt = Math.max(e.header.updatedAt, input.now);
-    e.header.expiresAt = expiryFor(e.header.ttlMs, input.now);
+    this.bump(e.header, input.now);
     return { item: structuredClone(item), runId: run.runId, seq: run.seq };
   }
 

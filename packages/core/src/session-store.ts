@@ -2,14 +2,34 @@ import { encodeCursor } from './cursor.js';
 import { AgentSessionsError, type ErrorCode } from './errors.js';
 import { classifyError, type DriverErrorTable } from './kernel/classify.js';
 import { guarded } from './kernel/guard.js';
-import { appendInput, createInput, listInput, listRunsInput, pruneInput, scopedRef, updateInput } from './kernel/inputs.js';
+import {
+  appendInput,
+  createInput,
+  listInput,
+  listRunsInput,
+  patchInput,
+  pruneInput,
+  scopedRef,
+  updateInput,
+  userListInput,
+} from './kernel/inputs.js';
+import { restoreInput, type RestoreSessionInput } from './kernel/restore.js';
+import { assertId, assertLimit } from './validate.js';
 import {
   DEFAULT_TIMEOUT_MS,
+  MAX_PAGE,
   expiryFor,
   type NormalizedAppend,
   type NormalizedCreate,
+  type NormalizedImport,
   type NormalizedList,
   type NormalizedListRuns,
+  type NormalizedPatch,
+  type NormalizedUserList,
+  type StoredAppendResult,
+  type StoredHeader,
+  type StoredHistory,
+  completeHeader,
   type NormalizedPrune,
   type NormalizedRead,
   type NormalizedUpdate,
@@ -33,8 +53,11 @@ import type {
   Run,
   SessionHeader,
   SessionPage,
+  RenameSessionInput,
+  SessionKey,
   SessionRef,
   UpdateSessionInput,
+  UserDataInput,
 } from './types.js';
 
 export {
@@ -54,7 +77,15 @@ export {
   type NormalizedList,
   type NormalizedPrune,
   type NormalizedWrite,
+  type NormalizedPatch,
+  type NormalizedImport,
+  type NormalizedUserList,
+  type StoredHeader,
+  type StoredAppendResult,
+  type StoredHistory,
+  completeHeader,
 } from './kernel/normalized.js';
+export type { RestoreSessionInput } from './kernel/restore.js';
 
 /**
  * The store contract. Public methods validate input (before anything is written), apply the
@@ -98,15 +129,16 @@ export abstract class SessionStore {
   /** Appends one run: all its items or none, once per run id, at the next sequence number. */
   async appendRun(input: AppendRunInput): Promise<AppendRunResult> {
     const checked = appendInput(input, this.name);
-    return this.guard('appendRun', () => {
+    return this.guard('appendRun', async () => {
       const now = this.clock();
-      return this.doAppendRun({
+      const res = await this.doAppendRun({
         ...checked,
         now,
         defaultTtlMs: this.defaultTtlMs,
         expiresAt: checked.ttlMs === undefined ? undefined : expiryFor(checked.ttlMs, now),
         defaultExpiresAt: expiryFor(this.defaultTtlMs, now),
       });
+      return { run: res.run, created: res.created, session: completeHeader(res.session) };
     });
   }
 
@@ -122,37 +154,87 @@ export abstract class SessionStore {
    */
   async readHistory(input: ReadHistoryInput): Promise<History> {
     const checked = listRunsInput(input, this.name, this.touchOnRead);
-    return this.guard('readHistory', () => this.doReadHistory({ ...checked, now: this.clock() }));
+    return this.guard('readHistory', async () => {
+      const h = await this.doReadHistory({ ...checked, now: this.clock() });
+      return { session: h.session && completeHeader(h.session), runs: h.runs };
+    });
   }
 
   /** The session's header, or null when it does not exist for this caller. */
   async getSession(input: SessionRef): Promise<SessionHeader | null> {
     const ref = scopedRef(input, this.name);
-    return this.guard('getSession', () => this.doGetSession({ ...ref, now: this.clock(), touch: this.touchOnRead }));
+    return this.guard('getSession', async () => {
+      const h = await this.doGetSession({ ...ref, now: this.clock(), touch: this.touchOnRead });
+      return h && completeHeader(h);
+    });
   }
 
   /** Creates an empty session, or returns the existing one (`created: false`). */
   async createSession(input: CreateSessionInput): Promise<{ session: SessionHeader; created: boolean }> {
     const checked = createInput(input, this.name, this.defaultTtlMs);
-    return this.guard('createSession', () => {
+    return this.guard('createSession', async () => {
       const now = this.clock();
-      return this.doCreateSession({ ...checked, expiresAt: expiryFor(checked.ttlMs, now), now });
+      const res = await this.doCreateSession({ ...checked, expiresAt: expiryFor(checked.ttlMs, now), now });
+      return { session: completeHeader(res.session), created: res.created };
     });
   }
 
   /** Replaces metadata, state and/or summary if `expectedVersion` is current; otherwise `conflict`. */
   async updateSession(input: UpdateSessionInput): Promise<SessionHeader> {
     const checked = updateInput(input, this.name);
-    return this.guard('updateSession', () => this.doUpdateSession({ ...checked, now: this.clock() }));
+    return this.guard('updateSession', async () => completeHeader(await this.doUpdateSession({ ...checked, now: this.clock() })));
   }
 
   /** One page of an agent's (or a user's) sessions, newest first. */
   async listSessions(input: ListSessionsInput): Promise<SessionPage> {
     const { limit, ...checked } = listInput(input, this.name);
     const found = await this.guard('listSessions', () => this.doListSessions({ ...checked, now: this.clock() }));
-    const sessions = found.slice(0, limit);
+    const sessions = found.slice(0, limit).map(completeHeader);
     const last = sessions[sessions.length - 1];
     return { sessions, nextCursor: found.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  /** Sets (or with null clears) a session's title in one write, without reading it first. */
+  async renameSession(input: RenameSessionInput): Promise<SessionHeader> {
+    const checked = patchInput(input, this.name, true);
+    return this.guard('renameSession', async () => completeHeader(await this.doPatchSession({ ...checked, now: this.clock() })));
+  }
+
+  /** Marks a session as just used: `updatedAt` and its TTL are refreshed, in one write. */
+  async touchSession(input: SessionRef): Promise<SessionHeader> {
+    const checked = patchInput(input, this.name, false);
+    return this.guard('touchSession', async () => completeHeader(await this.doPatchSession({ ...checked, now: this.clock() })));
+  }
+
+  /**
+   * One page of a user's live sessions across agents (or of one agent), ordered by agent and
+   * session id: what erasure and operators walk. `after` is the last session of the previous page.
+   */
+  async listUserSessions(input: UserDataInput & { limit?: number | undefined; after?: SessionKey | null | undefined }): Promise<SessionHeader[]> {
+    const { userId, agentId } = userListInput(input, this.name);
+    const limit = input.limit ?? 100;
+    assertLimit(limit, 'limit', MAX_PAGE, this.name);
+    const after = input.after ?? null;
+    if (after !== null) {
+      assertId(after.agentId, 'after.agentId', this.name);
+      assertId(after.sessionId, 'after.sessionId', this.name);
+    }
+    const found = await this.guard('listUserSessions', () =>
+      this.doListUserSessions({ userId, agentId, limit, after: after && { agentId: after.agentId, sessionId: after.sessionId }, now: this.clock() }),
+    );
+    return found.map(completeHeader);
+  }
+
+  /**
+   * Writes a whole session at once: its header fields and its runs with their own seqs, times
+   * and statuses (import, fork). Fails with `conflict` if the session exists. Use
+   * `importSession` / `forkSession` rather than calling this directly.
+   */
+  async restoreSession(input: RestoreSessionInput): Promise<SessionHeader> {
+    const checked = restoreInput(input, this.name);
+    return this.guard('restoreSession', async () => completeHeader(await this.doImportSession({ ...checked, now: this.clock() })), {
+      timeout: false,
+    });
   }
 
   /** Deletes a session with all its runs. False when it did not exist for this caller. */
@@ -192,23 +274,44 @@ export abstract class SessionStore {
     return { store: this.name };
   }
 
-  protected abstract doAppendRun(input: NormalizedAppend): Promise<AppendRunResult>;
+  protected abstract doAppendRun(input: NormalizedAppend): Promise<StoredAppendResult>;
   protected abstract doListRuns(input: NormalizedListRuns): Promise<Run[]>;
-  protected abstract doGetSession(input: NormalizedRead): Promise<SessionHeader | null>;
-  protected abstract doCreateSession(input: NormalizedCreate): Promise<{ session: SessionHeader; created: boolean }>;
-  protected abstract doUpdateSession(input: NormalizedUpdate): Promise<SessionHeader>;
-  protected abstract doListSessions(input: NormalizedList): Promise<SessionHeader[]>;
+  protected abstract doGetSession(input: NormalizedRead): Promise<StoredHeader | null>;
+  protected abstract doCreateSession(input: NormalizedCreate): Promise<{ session: StoredHeader; created: boolean }>;
+  protected abstract doUpdateSession(input: NormalizedUpdate): Promise<StoredHeader>;
+  protected abstract doListSessions(input: NormalizedList): Promise<StoredHeader[]>;
   protected abstract doDeleteSession(input: NormalizedWrite): Promise<boolean>;
   protected abstract doPopItem(input: NormalizedWrite): Promise<PoppedItem | null>;
   protected abstract doPrune(input: NormalizedPrune): Promise<PruneResult>;
   protected abstract doClose(): Promise<void>;
+
+  // Primitives added after the first contract: a store that lacks one says so with a typed error.
+
+  /** Sets the title and/or touches, bumping `version`; `not_found` for an absent session. */
+  protected doPatchSession(_input: NormalizedPatch): Promise<StoredHeader> {
+    return Promise.reject(this.lacks('renameSession / touchSession'));
+  }
+
+  /** One page of a user's live sessions, ordered by (agentId, sessionId). */
+  protected doListUserSessions(_input: NormalizedUserList): Promise<StoredHeader[]> {
+    return Promise.reject(this.lacks('listUserSessions'));
+  }
+
+  /** Writes a whole session; `conflict` when it exists and is live. */
+  protected doImportSession(_input: NormalizedImport): Promise<StoredHeader> {
+    return Promise.reject(this.lacks('restoreSession'));
+  }
+
+  private lacks(what: string): AgentSessionsError {
+    return new AgentSessionsError('not_implemented', `this store does not implement ${what}: update the store package`, { source: this.name });
+  }
 
   /**
    * The header and the window together. The default asks both primitives at once (one round trip
    * of latency, two requests); a server store overrides it to answer in one statement or script.
    * A store that overrides it must see the same snapshot for both: no run newer than the header.
    */
-  protected async doReadHistory(input: NormalizedListRuns): Promise<History> {
+  protected async doReadHistory(input: NormalizedListRuns): Promise<StoredHistory> {
     const [session, runs] = await Promise.all([this.doGetSession(input), this.doListRuns(input)]);
     if (!session) return { session: null, runs: [] };
     return { session, runs: runs.filter((r) => r.seq <= session.lastSeq) };
@@ -244,6 +347,11 @@ export abstract class SessionStore {
       `session '${ref.sessionId}' has lastSeq ${actual}, not the expected ${expected}: another run landed first; read the history again`,
       { source: this.name },
     );
+  }
+
+  /** An error for a restore onto a session that exists. */
+  protected exists(ref: ScopedRef): AgentSessionsError {
+    return new AgentSessionsError('conflict', `session '${ref.sessionId}' of agent '${ref.agentId}' already exists`, { source: this.name });
   }
 
   /** An error for a stale `expectedVersion`. */

@@ -20,7 +20,17 @@ export {
   type NormalizedList,
   type NormalizedPrune,
   type NormalizedWrite,
+  type NormalizedPatch,
+  type NormalizedImport,
+  type NormalizedUserList,
+  type StoredHeader,
+  type StoredAppendResult,
+  type StoredHistory,
+  completeHeader,
 } from './session-store.js';
+export { matchesMetadata } from './memory-store.js';
+export { usageTotals, boundedText } from './kernel/inputs.js';
+export type { RestoreSessionInput } from './kernel/restore.js';
 export { MAX_TTL_MS, parseDuration, ttlToMs } from './ttl.js';
 export { generateRunId } from './ids.js';
 export { encodeCursor, decodeCursor, isAfterCursor, type ListCursor } from './cursor.js';

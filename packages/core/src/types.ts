@@ -35,11 +35,34 @@ export interface SessionHeader {
   metadata: JsonObject;
   state: JsonObject;
   summary: string | null;
+  /** The newest run folded into `summary`, 0 when there is none. */
+  summarySeq: number;
   /** Bumped by every write; `updateSession` must name the current one. */
   version: number;
   /** The sequence number of the newest run, 0 before the first. */
   lastSeq: number;
+  /** The session's title: set by `renameSession`, else taken from its first run (the first user text). */
+  title: string | null;
+  /** A short text of the latest message, kept by every append that gives one. */
+  preview: string | null;
+  /** How many turns the conversation holds (appended, less popped): equals `lastSeq`. */
+  runCount: number;
+  /** Usage summed over every run appended: the numeric `requests`, `inputTokens`, `outputTokens`, `totalTokens` of each run's `usage`. */
+  usage: UsageTotals;
 }
+
+/** What a session has used, summed from its runs' `usage`. */
+export interface UsageTotals {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+}
+
+/** The longest title kept, in UTF-16 code units; longer ones are cut at a character boundary with an ellipsis. */
+export const MAX_TITLE_LENGTH = 200;
+/** The longest preview kept. */
+export const MAX_PREVIEW_LENGTH = 500;
 
 /** One turn: the input and everything generated for it, in the framework's own item format. */
 export interface Run {
@@ -75,6 +98,10 @@ export interface AppendRunInput extends SessionRef {
    * A retry of an already stored run id still returns the stored run.
    */
   expectedLastSeq?: number | undefined;
+  /** The session's title when it has none yet (an adapter passes the first user text). */
+  title?: string | undefined;
+  /** The latest message's text, shown in a session list. */
+  preview?: string | undefined;
 }
 
 export interface ReadHistoryInput extends ListRunsInput {}
@@ -112,6 +139,30 @@ export interface UpdateSessionInput extends SessionRef {
   metadata?: JsonObject | undefined;
   state?: JsonObject | undefined;
   summary?: string | null | undefined;
+  /** With `summary`: the newest run it covers. */
+  summarySeq?: number | undefined;
+}
+
+export interface RenameSessionInput extends SessionRef {
+  /** The new title; null clears it (the next append's title is taken again). */
+  title: string | null;
+}
+
+export interface UserDataInput {
+  userId: string;
+  /** Only this agent's sessions; every agent's when absent. */
+  agentId?: string | undefined;
+}
+
+export interface UserDataCount {
+  sessions: number;
+  runs: number;
+}
+
+/** A session named by agent and id, as the per-user listing returns it. */
+export interface SessionKey {
+  agentId: string;
+  sessionId: string;
 }
 
 export interface ListSessionsInput {
@@ -126,6 +177,8 @@ export interface ListSessionsInput {
   updatedAfter?: number | undefined;
   /** Only sessions updated before this time (epoch ms). */
   updatedBefore?: number | undefined;
+  /** Only sessions whose metadata has each of these keys with exactly this value (strings, numbers, booleans). */
+  metadata?: { [key: string]: string | number | boolean } | undefined;
 }
 
 export interface SessionPage {

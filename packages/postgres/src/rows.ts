@@ -33,7 +33,7 @@ export interface RunRow {
 
 /** What the append statement returns (see sql.ts). */
 export type AppendRow = HeaderRow & {
-  outcome: 'created' | 'exists' | 'expired' | 'denied' | 'retry';
+  outcome: 'created' | 'exists' | 'expired' | 'denied' | 'stale' | 'retry';
   run_seq: Int | null;
   run_created_at: Int | null;
   run_status: string | null;
@@ -42,6 +42,32 @@ export type AppendRow = HeaderRow & {
   run_usage: string | null;
   run_metadata: string | null;
 };
+
+/** A row of readHistory: the header (kind 0), then the runs (kind 1), newest first. */
+export type HistoryRow = HeaderRow & {
+  kind: Int;
+  run_id: string;
+  seq: Int;
+  run_created_at: Int;
+  status: string;
+  format: string;
+  items: string;
+  usage: string | null;
+  run_metadata: string | null;
+};
+
+export function historyRun(r: HistoryRow): Run {
+  return {
+    runId: r.run_id,
+    seq: Number(r.seq),
+    createdAt: Number(r.run_created_at),
+    status: r.status as RunStatus,
+    format: r.format,
+    items: JSON.parse(r.items) as JsonValue[],
+    usage: r.usage === null ? null : (JSON.parse(r.usage) as JsonObject),
+    metadata: r.run_metadata === null ? null : (JSON.parse(r.run_metadata) as JsonObject),
+  };
+}
 
 /** A deleted header: its id, its newest seq, and the first batch of runs deleted with it. */
 export interface DeletedRow {

@@ -11,7 +11,10 @@ import type {
   PruneInput,
   SessionRef,
   UpdateSessionInput,
+  UsageTotals,
+  UserDataInput,
 } from '../types.js';
+import { MAX_PREVIEW_LENGTH, MAX_TITLE_LENGTH } from '../types.js';
 import {
   assertId,
   assertLimit,
@@ -28,6 +31,7 @@ import {
   type NormalizedCreate,
   type NormalizedList,
   type NormalizedListRuns,
+  type NormalizedPatch,
   type NormalizedUpdate,
   type ScopedRef,
 } from './normalized.js';
@@ -78,7 +82,54 @@ export function appendInput(input: AppendRunInput, source: string): Timeless<Nor
     sessionMetadata: input.sessionMetadata === undefined ? {} : snapshotObject(input.sessionMetadata, 'sessionMetadata', source),
     ttlMs: ttlInput(input.ttl, source),
     expectedLastSeq: expected ?? null,
+    title: input.title === undefined ? null : boundedText(input.title, 'title', MAX_TITLE_LENGTH, source),
+    preview: input.preview === undefined ? null : boundedText(input.preview, 'preview', MAX_PREVIEW_LENGTH, source),
+    usageDelta: usageTotals(input.usage),
   };
+}
+
+const USAGE_KEYS = ['requests', 'inputTokens', 'outputTokens', 'totalTokens'] as const;
+
+/** The numbers a run adds to its session's usage totals: non-negative finite values of the four keys, else 0. */
+export function usageTotals(usage: unknown): UsageTotals {
+  const out: UsageTotals = { requests: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  if (typeof usage !== 'object' || usage === null) return out;
+  for (const k of USAGE_KEYS) {
+    const v = (usage as Record<string, unknown>)[k];
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * A one-line text for a list: whitespace folded, trimmed, cut to `max` UTF-16 units at a
+ * character boundary with an ellipsis. Null for a text left empty.
+ */
+export function boundedText(value: unknown, what: string, max: number, source: string): string | null {
+  if (typeof value !== 'string') throw new AgentSessionsError('invalid_input', `${what} must be a string`, { source });
+  snapshotJson(value, what, source);
+  const text = value.replace(/\s+/g, ' ').trim();
+  if (text.length === 0) return null;
+  if (text.length <= max) return text;
+  let cut = max - 1;
+  // Never split a surrogate pair.
+  if (/[\ud800-\udbff]/.test(text.charAt(cut - 1))) cut -= 1;
+  return `${text.slice(0, cut).trimEnd()}…`;
+}
+
+export function patchInput(input: SessionRef & { title?: unknown }, source: string, rename: boolean): Omit<NormalizedPatch, 'now'> {
+  const ref = scopedRef(input, source);
+  if (!rename) return { ...ref, title: undefined, touch: true };
+  if (!('title' in input)) throw new AgentSessionsError('invalid_input', 'renameSession needs a title (null clears it)', { source });
+  const title = input.title === null ? null : boundedText(input.title, 'title', MAX_TITLE_LENGTH, source);
+  return { ...ref, title, touch: false };
+}
+
+export function userListInput(input: UserDataInput, source: string): { userId: string; agentId: string | null } {
+  if (typeof input !== 'object' || input === null) throw new AgentSessionsError('invalid_input', 'expected an object with userId', { source });
+  assertId(input.userId, 'userId', source);
+  assertOptionalId(input.agentId, 'agentId', source);
+  return { userId: input.userId, agentId: input.agentId ?? null };
 }
 
 export function listRunsInput(input: ListRunsInput, source: string, touch: boolean): Omit<NormalizedListRuns, 'now'> {
@@ -106,7 +157,16 @@ export function updateInput(input: UpdateSessionInput, source: string): Omit<Nor
     throw new AgentSessionsError('invalid_input', 'summary must be a string or null', { source });
   }
   if (summary) snapshotJson(summary, 'summary', source);
-  return { ...ref, expectedVersion: input.expectedVersion, metadata, state, summary };
+  let summarySeq = input.summarySeq;
+  if (summarySeq !== undefined) {
+    if (summary === undefined) throw new AgentSessionsError('invalid_input', 'summarySeq goes with summary', { source });
+    if (typeof summarySeq !== 'number' || !Number.isSafeInteger(summarySeq) || summarySeq < 0) {
+      throw new AgentSessionsError('invalid_input', `summarySeq must be a whole number ≥ 0, got ${String(summarySeq)}`, { source });
+    }
+  } else if (summary !== undefined) {
+    summarySeq = summary === null ? 0 : undefined;
+  }
+  return { ...ref, expectedVersion: input.expectedVersion, metadata, state, summary, summarySeq };
 }
 
 export function listInput(input: ListSessionsInput, source: string): Omit<NormalizedList, 'now'> & { limit: number } {
@@ -125,7 +185,22 @@ export function listInput(input: ListSessionsInput, source: string): Omit<Normal
     cursor: input.cursor ? decodeCursor(input.cursor, source) : null,
     updatedAfter: input.updatedAfter ?? null,
     updatedBefore: input.updatedBefore ?? null,
+    metadata: metadataFilter(input.metadata, source),
   };
+}
+
+function metadataFilter(value: unknown, source: string): { [key: string]: string | number | boolean } | null {
+  if (value === undefined) return null;
+  const filter = snapshotObject(value, 'metadata filter', source);
+  const keys = Object.keys(filter);
+  if (keys.length === 0) return null;
+  for (const k of keys) {
+    const v = filter[k];
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw new AgentSessionsError('invalid_input', `metadata filter '${k}' must be a string, number or boolean`, { source });
+    }
+  }
+  return filter as { [key: string]: string | number | boolean };
 }
 
 export function pruneInput(input: PruneInput, source: string): { agentId: string | null; ageMs: number | null } {

@@ -1,6 +1,6 @@
 import type { ListCursor } from '../cursor.js';
 import { MAX_TTL_MS } from '../ttl.js';
-import type { Duration, JsonObject, JsonValue, RunStatus } from '../types.js';
+import type { Duration, JsonObject, JsonValue, Run, RunStatus, SessionHeader, SessionKey, UsageTotals } from '../types.js';
 
 /** The most runs one `listRuns` call returns, and the largest listing page. */
 export const MAX_PAGE = 1000;
@@ -57,6 +57,12 @@ export interface NormalizedAppend extends ScopedRef {
   defaultExpiresAt: number | null;
   /** Fail with `conflict` unless the session's lastSeq (0 when absent or expired) equals this; null: no check. */
   expectedLastSeq: number | null;
+  /** Becomes the session's title if it has none (bounded, trimmed); null: leave it. */
+  title: string | null;
+  /** Replaces the session's preview; null: leave it. */
+  preview: string | null;
+  /** Added to the session's usage totals (zeros when the run has no usage). */
+  usageDelta: UsageTotals;
 }
 
 export interface NormalizedListRuns extends ScopedRef {
@@ -86,6 +92,36 @@ export interface NormalizedUpdate extends ScopedRef {
   metadata: JsonObject | undefined;
   state: JsonObject | undefined;
   summary: string | null | undefined;
+  /** Given with `summary` (0 when the summary is cleared); undefined: leave it. */
+  summarySeq: number | undefined;
+  now: number;
+}
+
+/** `renameSession` and `touchSession`: no version check, no read first. */
+export interface NormalizedPatch extends ScopedRef {
+  /** The new title (null clears it); undefined leaves it. */
+  title: string | null | undefined;
+  /** Also set `updatedAt` to now (a touch moves the session to the top of its list). */
+  touch: boolean;
+  now: number;
+}
+
+/** A whole session to write at once (import, fork): the session must not exist (or be expired). */
+export interface NormalizedImport extends ScopedRef {
+  header: Omit<SessionHeader, 'agentId' | 'sessionId' | 'userId' | 'version' | 'lastSeq' | 'runCount'>;
+  /** Oldest first, seqs strictly increasing; the last one's seq becomes `lastSeq` (0 without runs). */
+  runs: Run[];
+  lastSeq: number;
+  now: number;
+}
+
+/** One page of a user's sessions across agents, ordered by (agentId, sessionId). */
+export interface NormalizedUserList {
+  userId: string;
+  agentId: string | null;
+  limit: number;
+  /** Start after this one. */
+  after: SessionKey | null;
   now: number;
 }
 
@@ -97,6 +133,8 @@ export interface NormalizedList {
   cursor: ListCursor | null;
   updatedAfter: number | null;
   updatedBefore: number | null;
+  /** Equality on each key; null: no filter. */
+  metadata: { [key: string]: string | number | boolean } | null;
   now: number;
 }
 
@@ -127,4 +165,34 @@ export function isExpired(expiresAt: number | null, now: number): boolean {
  */
 export function expiryFor(ttlMs: number | null, now: number): number | null {
   return ttlMs === null ? null : now + Math.min(ttlMs, MAX_TTL_MS);
+}
+
+/**
+ * A header as a store returns it. The fields added after the first contract may be left out by
+ * a store that predates them; core fills them in (`runCount` is always `lastSeq`).
+ */
+export type StoredHeader = Omit<SessionHeader, 'runCount' | 'title' | 'preview' | 'usage' | 'summarySeq'> &
+  Partial<Pick<SessionHeader, 'runCount' | 'title' | 'preview' | 'usage' | 'summarySeq'>>;
+
+export interface StoredAppendResult {
+  run: Run;
+  created: boolean;
+  session: StoredHeader;
+}
+
+export interface StoredHistory {
+  session: StoredHeader | null;
+  runs: Run[];
+}
+
+/** The header an application sees: every field present. */
+export function completeHeader(h: StoredHeader): SessionHeader {
+  return {
+    ...h,
+    summarySeq: h.summarySeq ?? 0,
+    title: h.title ?? null,
+    preview: h.preview ?? null,
+    usage: h.usage ?? { requests: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+    runCount: h.lastSeq,
+  };
 }
