@@ -1,0 +1,37 @@
+import type { SessionStore } from '@agent-sessions/core';
+import type { OptionSpec, Values } from './args.js';
+import { Progress, type CliIO } from './io.js';
+
+/** What a command gets: its parsed arguments, the store (opened on first use) and the streams. */
+export interface Context {
+  io: CliIO;
+  values: Values;
+  positionals: string[];
+  store(): Promise<SessionStore>;
+  progress: Progress;
+  /** Writes to stdout, waiting when a pipe is full so a large export never piles up in memory. */
+  out(text: string): Promise<void>;
+  /** A note for a person on stderr (counts, confirmations): never mixed into stdout's data. */
+  note(text: string): void;
+}
+
+export interface Command {
+  name: string;
+  /** The arguments after the command name, for the usage line. */
+  usage: string;
+  summary: string;
+  /** Lines of help after the usage line. */
+  help: string[];
+  options: OptionSpec;
+  positionals: { min: number; max: number; names: string };
+  run(ctx: Context): Promise<void>;
+}
+
+/** Writes to a stream and waits for `drain` when it asks to. */
+export async function writeAll(stream: CliIO['stdout'], text: string): Promise<void> {
+  const ok = stream.write(text);
+  const s = stream as { once?: (e: string, f: () => void) => unknown; writableNeedDrain?: boolean };
+  if (ok === false && typeof s.once === 'function') {
+    await new Promise<void>((resolve) => s.once?.('drain', resolve));
+  }
+}
