@@ -1,4 +1,5 @@
-import { AgentSessionsError } from '@agent-sessions/core/store';
+import { AgentSessionsError, classifyError } from '@agent-sessions/core/store';
+import { REDIS_ERRORS } from './errors.js';
 import type IORedis from 'ioredis';
 import { isCluster, type RedisClient } from './client.js';
 import { loadScripts } from './scripts.js';
@@ -11,16 +12,22 @@ export type EvictionPolicyCheck = 'error' | 'warn';
  * (managed services often refuse CONFIG but answer INFO); undefined when both are refused.
  */
 async function readPolicy(node: IORedis): Promise<string | undefined> {
+  // Only a refusal (renamed, disabled, not allowed by ACL) moves on: a server that does not
+  // answer fails setup, so the call fails as unavailable instead of waiting twice.
+  const refused = (err: unknown) => {
+    if (classifyError(err, REDIS_ERRORS) === 'unavailable' || /^(WRONGPASS|NOAUTH)\b/.test((err as Error).message)) throw err;
+  };
   try {
     const reply = (await node.call('CONFIG', 'GET', 'maxmemory-policy')) as string[];
     if (Array.isArray(reply) && typeof reply[1] === 'string') return reply[1];
-  } catch {
-    // Refused (renamed, disabled, or not allowed by ACL): try INFO.
+  } catch (err) {
+    refused(err);
   }
   try {
     const info = String(await node.call('INFO', 'memory'));
     return /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
-  } catch {
+  } catch (err) {
+    refused(err);
     return undefined;
   }
 }

@@ -131,7 +131,9 @@ export class RedisStore extends SessionStore {
   }
 
   protected override doSetup(): Promise<void> {
-    return setupServers(this.client, this.evictionPolicy);
+    return setupServers(this.client, this.evictionPolicy).catch((err: unknown) => {
+      throw this.db.explain(err);
+    });
   }
 
   private header(reply: Reply, ref: ScopedRef): SessionHeader {
