@@ -78,6 +78,25 @@ describe('round trips on a standalone server (counted with MONITOR)', () => {
     expect(names((await observe()).sent)).toEqual(['evalsha']);
   });
 
+  it('readHistory (header and window together) is one EVALSHA reading only the header and those runs', async () => {
+    const res = await store.readHistory({ agentId: 'rt', sessionId: 'long', userId: 'bob', limit: 3 });
+    expect(res.session?.lastSeq).toBe(200);
+    expect(res.runs.map((r) => r.seq)).toEqual([198, 199, 200]);
+    const { sent, lua } = await observe();
+    expect(names(sent)).toEqual(['evalsha']);
+    expect(names(lua)).toEqual(['hmget', 'zrevrangebyscore', 'hmget']);
+  });
+
+  it('an append with expectedLastSeq is still one EVALSHA; a stale one writes nothing', async () => {
+    const ref = { agentId: 'rt', sessionId: 'long', userId: 'bob', format: 'plain' };
+    await store.appendRun({ ...ref, items: ['next'], expectedLastSeq: 200 });
+    expect(names((await observe()).sent)).toEqual(['evalsha']);
+    await expect(store.appendRun({ ...ref, items: ['stale'], expectedLastSeq: 200 })).rejects.toMatchObject({ code: 'conflict' });
+    const { sent, lua } = await observe();
+    expect(names(sent)).toEqual(['evalsha']);
+    expect(names(lua).filter((n) => !['hmget', 'hget'].includes(n))).toEqual([]);
+  });
+
   it('getSession is one HMGET', async () => {
     await store.getSession({ agentId: 'rt', sessionId: 'long' });
     expect(names((await observe()).sent)).toEqual(['hmget']);
