@@ -75,7 +75,7 @@ export type OptionsForUrl<U extends string> = U extends `${infer S}://${string}`
     : StoreUrlOptions[StoreScheme]
   : StoreUrlOptions[StoreScheme];
 
-const COMMON = ['ttl', 'touchOnRead', 'clock', 'timeoutMs'] as const;
+const COMMON = ['ttl', 'touchOnRead', 'clock', 'timeoutMs', 'logger', 'telemetry', 'encryption'] as const;
 const POSTGRES = [...COMMON, 'schema', 'tablePrefix', 'migrate', 'preparedStatements', 'pool'] as const;
 const REDIS = [...COMMON, 'prefix', 'redis', 'evictionPolicy'] as const;
 const MONGO = [

@@ -3,7 +3,7 @@ import * as api from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { AggregationTemporality, MeterProvider, MetricReader, type HistogramMetricData, type SumMetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { AgentSessionsError } from '@agent-sessions/core';
+import { AgentSessionsError, MemoryStore } from '@agent-sessions/core';
 import { StoreOps } from '../src/ops/store-ops.js';
 import { ATTR, METRIC, setOtelApiForTests, withTurnSpan } from '../src/ops/telemetry.js';
 
@@ -188,5 +188,79 @@ describe('logger', () => {
     expect(() => new StoreOps({ logger: { warn() {} } as never }, 'memory')).toThrow(/logger must have debug, info, warn and error/);
     // console has the four methods.
     expect(() => new StoreOps({ logger: console }, 'memory')).not.toThrow();
+  });
+});
+
+describe('through a store (MemoryStore)', () => {
+  class Located extends MemoryStore {
+    protected override serverInfo() {
+      return { address: 'mem.local', port: 1, namespace: 'ns' };
+    }
+  }
+
+  it('every public call is one span with its counts; a turn span nests the load and the save', async () => {
+    const store = new Located();
+    const ref = { agentId: 'agent-t', sessionId: 's1' };
+    await withTurnSpan('turn test', { framework: 'test', agentId: ref.agentId }, async () => {
+      await store.readHistory({ ...ref, limit: 10 });
+      await store.appendRun({ ...ref, format: 't', items: [{ content: 'private words' }, 'x'] });
+    });
+    await store.listRuns({ ...ref, limit: 10 });
+    const spans = exporter.getFinishedSpans();
+    const turn = spans.find((s) => s.name === 'turn test')!;
+    const load = spans.find((s) => s.name === 'readHistory ns')!;
+    const save = spans.find((s) => s.name === 'appendRun ns')!;
+    const list = spans.find((s) => s.name === 'listRuns ns')!;
+    expect(load.parentSpanContext?.spanId).toBe(turn.spanContext().spanId);
+    expect(save.parentSpanContext?.spanId).toBe(turn.spanContext().spanId);
+    expect(list.parentSpanContext).toBeUndefined();
+    expect(save.attributes).toMatchObject({
+      'db.system': 'other',
+      'db.operation.name': 'appendRun',
+      'server.address': 'mem.local',
+      'server.port': 1,
+      [ATTR.agentId]: 'agent-t',
+      [ATTR.itemCount]: 2,
+      [ATTR.runCount]: 1,
+      [ATTR.encrypted]: false,
+    });
+    expect(save.attributes[ATTR.bytes]).toBe(JSON.stringify([{ content: 'private words' }, 'x']).length);
+    expect(list.attributes).toMatchObject({ [ATTR.runCount]: 1, [ATTR.itemCount]: 2 });
+    // No session id, no content anywhere in what was exported.
+    const exported = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })));
+    expect(exported).not.toContain('private words');
+    expect(exported).not.toContain('s1');
+  });
+
+  it('a failed store call: span status ERROR with the code, counted, logged at the right level', async () => {
+    const lines: string[] = [];
+    const log = (level: string) => (_f: unknown, m: string) => lines.push(`${level} ${m}`);
+    const store = new MemoryStore({ logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') } });
+    const ref = { agentId: 'agent-f', sessionId: 's' };
+    await expect(store.updateSession({ ...ref, expectedVersion: 1, state: {} })).rejects.toMatchObject({ code: 'not_found' });
+    const [span] = exporter.getFinishedSpans();
+    expect(span!.name).toBe('updateSession');
+    expect(span!.attributes['error.type']).toBe('not_found');
+    expect(span!.status.code).toBe(api.SpanStatusCode.ERROR);
+    expect(lines).toEqual(['debug [agent-sessions] [memory] updateSession failed: not_found']);
+  });
+
+  it('with encryption the span reports the sealed size and encrypted: true', async () => {
+    const store = new MemoryStore({ encryption: 'a'.repeat(64) });
+    await store.appendRun({ agentId: 'a', sessionId: 's', format: 't', items: ['x'] });
+    const [span] = exporter.getFinishedSpans();
+    expect(span!.attributes[ATTR.encrypted]).toBe(true);
+    expect(span!.attributes[ATTR.bytes]).toBeGreaterThan(40);
+  });
+
+  it('without @opentelemetry/api (or with telemetry: false) a store makes no span and works', async () => {
+    setOtelApiForTests(null);
+    const store = new MemoryStore();
+    await store.appendRun({ agentId: 'a', sessionId: 's', format: 't', items: ['x'] });
+    setOtelApiForTests(undefined);
+    const off = new MemoryStore({ telemetry: false });
+    await off.appendRun({ agentId: 'a', sessionId: 's', format: 't', items: ['x'] });
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    expect(() => new MemoryStore({ telemetry: 'yes' as never })).toThrow(/telemetry must be/);
   });
 });

@@ -1,4 +1,7 @@
 import type { ListCursor } from '../cursor.js';
+import type { EncryptionOption } from '../ops/encryption.js';
+import type { Logger } from '../ops/logger.js';
+import type { TelemetryOption } from '../ops/telemetry.js';
 import { MAX_TTL_MS } from '../ttl.js';
 import type { Duration, JsonObject, JsonValue, Run, RunStatus, SessionHeader, SessionKey, UsageTotals } from '../types.js';
 
@@ -30,6 +33,23 @@ export interface StoreOptions {
   touchOnRead?: boolean | undefined;
   /** The clock, in epoch ms. Default: Date.now. */
   clock?: (() => number) | undefined;
+  /**
+   * Where failed calls (and the store's own warnings) are logged: any object with debug, info,
+   * warn and error (pino, console), called as `logger.warn(fields, message)`. Never given session
+   * content or credentials. Default: none.
+   */
+  logger?: Logger | undefined;
+  /**
+   * OpenTelemetry spans and metrics for every call, when `@opentelemetry/api` is installed.
+   * `false` turns them off; `{ tracerProvider, meterProvider }` replaces the global providers.
+   * Default: true.
+   */
+  telemetry?: TelemetryOption | undefined;
+  /**
+   * Encrypts content at rest (items, state, summary, title, preview) with AES-256-GCM: a 32-byte
+   * key, or a key ring `{ keys: { [id]: key }, current: id }` for rotation. Default: none.
+   */
+  encryption?: EncryptionOption | undefined;
 }
 
 /** A session reference after validation: `userId` is null when the call named no user. */

@@ -84,24 +84,26 @@ function keyBytes(id: string, key: EncryptionKey): Buffer {
 export class Encryption {
   readonly currentKeyId: string;
   readonly #keys = new Map<string, Buffer>();
-  readonly #source: string | undefined;
+  readonly #sourceOf: () => string | undefined;
 
-  constructor(option: EncryptionOption, source?: string) {
-    this.#source = source;
+  /** `source` names the store in errors; a function is read when an error is made (a subclass's name is set after the base constructor). */
+  constructor(option: EncryptionOption, source?: string | (() => string)) {
+    this.#sourceOf = typeof source === 'function' ? source : () => source;
+    const src = this.#sourceOf();
     if (typeof option === 'string' || option instanceof Uint8Array) {
       this.#keys.set(DEFAULT_KEY_ID, keyBytes(DEFAULT_KEY_ID, option));
       this.currentKeyId = DEFAULT_KEY_ID;
       return;
     }
     if (typeof option !== 'object' || option === null || typeof option.keys !== 'object' || option.keys === null) {
-      throw invalidInput('encryption must be a key or { keys: { [id]: key }, current: id }', source);
+      throw invalidInput('encryption must be a key or { keys: { [id]: key }, current: id }', src);
     }
     for (const [id, key] of Object.entries(option.keys)) {
-      if (!KEY_ID.test(id)) throw invalidInput(`encryption key id '${id}' must be 1 to 32 of A-Z a-z 0-9 _ -`, source);
+      if (!KEY_ID.test(id)) throw invalidInput(`encryption key id '${id}' must be 1 to 32 of A-Z a-z 0-9 _ -`, src);
       this.#keys.set(id, keyBytes(id, key));
     }
     if (typeof option.current !== 'string' || !this.#keys.has(option.current)) {
-      throw invalidInput(`encryption.current ('${String(option.current)}') must name one of the keys`, source);
+      throw invalidInput(`encryption.current ('${String(option.current)}') must name one of the keys`, src);
     }
     this.currentKeyId = option.current;
   }
@@ -182,13 +184,13 @@ export class Encryption {
     const parts = sealed.split(':');
     const [version, kid, pos, ivText, bodyText] = parts;
     if (parts.length !== 5 || version !== VERSION || !kid || !pos || !ivText || !bodyText) {
-      throw new DecryptionError(`${describePlace(place, pos)} is not a valid ${VERSION} envelope`, { source: this.#source });
+      throw new DecryptionError(`${describePlace(place, pos)} is not a valid ${VERSION} envelope`, { source: this.#sourceOf() });
     }
     const key = this.#keys.get(kid);
     if (!key) {
       throw new DecryptionError(
         `${describePlace(place, pos)} was encrypted with key '${kid}', which is not in the key ring: add it to encryption.keys`,
-        { source: this.#source },
+        { source: this.#sourceOf() },
       );
     }
     // An item's position is bound; a caller that knows where the item sits also checks it.
@@ -210,13 +212,13 @@ export class Encryption {
   #moved(place: Place, pos: string, cause?: unknown): DecryptionError {
     return new DecryptionError(
       `${describePlace(place, pos)} does not decrypt: a wrong key under its id, or the stored value was altered or copied from another session, run or position`,
-      { source: this.#source, cause },
+      { source: this.#sourceOf(), cause },
     );
   }
 
   #notSealed(place: Place): DecryptionError {
     return new DecryptionError(`${describePlace(place)} is stored unencrypted, but this store has encryption on`, {
-      source: this.#source,
+      source: this.#sourceOf(),
     });
   }
 }

@@ -1,3 +1,5 @@
+import { invalidInput } from '../errors.js';
+
 // The `logger` option: any object with debug/info/warn/error (pino, bunyan, console, ...). Core
 // calls it pino-style, `logger.warn(fields, message)`, with fields that never hold session
 // content (items, state, summary, metadata) or credentials: ids, the operation, the error code.
@@ -34,13 +36,11 @@ const SILENT: OpsLogger = {
   error() {},
 };
 
-/** Throws `TypeError` unless `value` has the four methods. */
+/** Fails with `invalid_input` unless `value` has the four methods. */
 export function assertLogger(value: unknown, source?: string): asserts value is Logger {
   const missing = LEVELS.filter((l) => typeof (value as Record<string, unknown> | null)?.[l] !== 'function');
   if (typeof value !== 'object' || value === null || missing.length > 0) {
-    throw new TypeError(
-      `[agent-sessions]${source ? ` [${source}]` : ''} logger must have debug, info, warn and error methods (pino or console work); missing ${missing.join(', ')}`,
-    );
+    throw invalidInput(`logger must have debug, info, warn and error methods (pino or console work); missing ${missing.join(', ')}`, source);
   }
 }
 
@@ -49,10 +49,12 @@ export function assertLogger(value: unknown, source?: string): asserts value is 
  * credentials in URLs are masked, and a logger that throws never breaks the call that logs.
  * Without a logger every method is a no-op. Adapters use it for their wrappers' warnings.
  */
-export function opsLogger(logger: Logger | null | undefined, source: string): OpsLogger {
+export function opsLogger(logger: Logger | null | undefined, source: string | (() => string)): OpsLogger {
   if (!logger) return SILENT;
+  const sourceOf = typeof source === 'function' ? source : () => source;
   const emit = (level: LogLevel, message: string, fields?: LogFields): void => {
     try {
+      const source = sourceOf();
       const clean: Record<string, unknown> = { lib: 'agent-sessions', source };
       if (fields) {
         for (const [k, v] of Object.entries(fields)) if (v !== undefined) clean[k] = typeof v === 'string' ? redactSecrets(v) : v;

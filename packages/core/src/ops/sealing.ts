@@ -71,6 +71,18 @@ export function sealAppend<T extends Ref & { runId: string; items: Run['items'] 
   return { ...sealFields(enc, input), items: enc.sealItems(input.agentId, input.sessionId, input.runId, input.items) };
 }
 
+/** A whole session to restore (import, fork): its header fields and every run's items, sealed. */
+export function sealImport<T extends Ref & { header: { state: JsonObject } & Record<TextField, string | null>; runs: Run[] }>(enc: Encryption, input: T): T {
+  const { agentId, sessionId } = input;
+  const header = { ...input.header, state: enc.sealState(agentId, sessionId, input.header.state) };
+  for (const field of TEXT_FIELDS) header[field] = enc.sealText(field, agentId, sessionId, input.header[field]);
+  return {
+    ...input,
+    header,
+    runs: input.runs.map((r) => ({ ...r, items: enc.sealItems(agentId, sessionId, r.runId, r.items) })),
+  };
+}
+
 /** Bytes of sealed items as stored (envelope text lengths): a cheap size for telemetry. */
 export function sealedBytes(items: Run['items']): number {
   let n = 0;

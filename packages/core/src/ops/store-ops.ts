@@ -1,4 +1,4 @@
-import { isAgentSessionsError, type ErrorCode } from '../errors.js';
+import { invalidInput, isAgentSessionsError, type ErrorCode } from '../errors.js';
 import { Encryption, type EncryptionOption } from './encryption.js';
 import { assertLogger, opsLogger, type Logger, type OpsLogger } from './logger.js';
 import { errorType, NO_RECORDER, StoreTelemetry, type CallRecorder, type ServerInfo, type TelemetryOption } from './telemetry.js';
@@ -20,11 +20,19 @@ export class StoreOps {
   readonly encryption: Encryption | null;
   readonly #telemetry: StoreTelemetry;
 
-  constructor(options: OpsOptions, source: string) {
-    if (options.logger !== undefined && options.logger !== null) assertLogger(options.logger, source);
-    this.logger = opsLogger(options.logger, source);
-    this.encryption = options.encryption === undefined || options.encryption === null ? null : new Encryption(options.encryption, source);
-    this.#telemetry = new StoreTelemetry(options.telemetry, source);
+  /**
+   * `source` is the store's name; a function is read on first use, since a subclass's `name`
+   * field is set only after the base constructor ran. Bad options throw here, at construction.
+   */
+  constructor(options: OpsOptions, source: string | (() => string)) {
+    const sourceOf = typeof source === 'function' ? source : () => source;
+    if (options.logger !== undefined && options.logger !== null) assertLogger(options.logger);
+    this.logger = opsLogger(options.logger, sourceOf);
+    this.encryption = options.encryption === undefined || options.encryption === null ? null : new Encryption(options.encryption, sourceOf);
+    this.#telemetry = new StoreTelemetry(options.telemetry, sourceOf);
+    if (options.telemetry !== undefined && typeof options.telemetry !== 'boolean' && (typeof options.telemetry !== 'object' || options.telemetry === null)) {
+      throw invalidInput('telemetry must be true, false or { tracerProvider?, meterProvider? }');
+    }
   }
 
   /**

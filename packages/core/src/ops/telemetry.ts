@@ -140,6 +140,8 @@ export function dbSystem(storeName: string): string {
 
 interface Instruments {
   api: Api;
+  store: string;
+  system: string;
   tracer: OtelApi.Tracer;
   tracerProvider: unknown;
   meterProvider: unknown;
@@ -150,14 +152,13 @@ interface Instruments {
 /** One store's spans and metrics. */
 export class StoreTelemetry {
   readonly #option: TelemetryOption;
-  readonly #system: string;
-  readonly #store: string;
+  readonly #storeName: () => string;
   #instruments: Instruments | undefined;
 
-  constructor(option: TelemetryOption | undefined, storeName: string) {
+  /** `storeName` may be a function: read on the first traced call. */
+  constructor(option: TelemetryOption | undefined, storeName: string | (() => string)) {
     this.#option = option ?? true;
-    this.#system = dbSystem(storeName);
-    this.#store = storeName;
+    this.#storeName = typeof storeName === 'function' ? storeName : () => storeName;
   }
 
   /** The API, or null when telemetry is off or not installed; a promise only before the first load. */
@@ -172,10 +173,10 @@ export class StoreTelemetry {
   async trace<T>(api: Api, op: string, server: ServerInfo | undefined, agentId: string | undefined, fn: (rec: CallRecorder) => Promise<T>): Promise<T> {
     const ins = this.#resolve(api);
     const base: OtelApi.Attributes = {
-      'db.system': this.#system,
-      'db.system.name': this.#system,
+      'db.system': ins.system,
+      'db.system.name': ins.system,
       'db.operation.name': op,
-      [ATTR.store]: this.#store,
+      [ATTR.store]: ins.store,
     };
     if (server?.address) base['server.address'] = server.address;
     if (server?.port) base['server.port'] = server.port;
@@ -231,7 +232,8 @@ export class StoreTelemetry {
       description: 'Failed agent-sessions store calls, by error code (error.type)',
       unit: '{call}',
     });
-    this.#instruments = { api, tracer, tracerProvider, meterProvider, duration, failures };
+    const store = this.#storeName();
+    this.#instruments = { api, store, system: dbSystem(store), tracer, tracerProvider, meterProvider, duration, failures };
     return this.#instruments;
   }
 }
