@@ -1,4 +1,5 @@
-export { PostgresStore, type PostgresStoreOptions, type PostgresConnectionOptions } from './store.js';
+export { PostgresStore } from './store.js';
+export type { PostgresStoreOptions, PostgresConnectionOptions } from './options.js';
 export { createStoreFromUrl, URL_QUERY_OPTIONS, PG_QUERY_PARAMETERS } from './url.js';
 export {
   migrate,

@@ -14,10 +14,13 @@ export const DELETE_BATCH = 2000;
  */
 export interface Statements {
   append: string;
+  appendExpecting: string;
   purgeExpired: string;
   deleteRuns: string;
   listRuns: string;
   listRunsTouch: string;
+  readHistory: string;
+  readHistoryTouch: string;
   getSession: string;
   getSessionTouch: string;
   createSession: string;
@@ -28,9 +31,45 @@ export interface Statements {
   listSessions(filters: { user: boolean; after: boolean; before: boolean; cursor: boolean }): string;
 }
 
-/** The header columns, JSON as text. `expires` overrides the expiry expression. */
-function cols(a: string, expires = `${a}.expires_at`): string {
-  return `${a}.agent_id, ${a}.session_id, ${a}.user_id, ${a}.created_at, ${a}.updated_at, ${expires} AS expires_at, ${a}.ttl_ms, ${a}.metadata::text AS metadata, ${a}.state::text AS state, ${a}.summary, ${a}.version, ${a}.last_seq`;
+/** The header columns, JSON as text. `expires` and `lastSeq` override those expressions. */
+function cols(a: string, expires = `${a}.expires_at`, lastSeq = `${a}.last_seq`): string {
+  return `${a}.agent_id, ${a}.session_id, ${a}.user_id, ${a}.created_at, ${a}.updated_at, ${expires} AS expires_at, ${a}.ttl_ms, ${a}.metadata::text AS metadata, ${a}.state::text AS state, ${a}.summary, ${a}.version, ${lastSeq} AS last_seq`;
+}
+
+// The run columns as NULLs, and the header columns as NULLs, for the two kinds of rows readHistory returns.
+const NO_RUN = `NULL::text AS run_id, NULL::bigint AS seq, NULL::bigint AS run_created_at, NULL::text AS status, NULL::text AS format, NULL::text AS items, NULL::text AS usage, NULL::text AS run_metadata`;
+const NO_HEADER = `NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint`;
+const HISTORY_RUN = (a: string) =>
+  `${a}.run_id, ${a}.seq, ${a}.created_at, ${a}.status, ${a}.format, ${a}.items::text, ${a}.usage::text, ${a}.metadata::text`;
+
+/**
+ * readHistory: the header (row kind 0) and the window (kind 1, newest first) from one snapshot,
+ * so no run is newer than the header. `touch` refreshes the expiry as getSessionTouch does.
+ */
+function history(S: string, R: string, touch: boolean): string {
+  const touched = touch
+    ? `, touched AS (
+  UPDATE ${S} s SET expires_at = ${refresh('$4', 's')} FROM h WHERE s.id = h.id AND s.ttl_ms IS NOT NULL
+  RETURNING s.id, s.expires_at
+)`
+    : '';
+  const header = touch
+    ? `SELECT 0 AS kind, ${cols('h', 'COALESCE(x.expires_at, h.expires_at)')}, ${NO_RUN} FROM h LEFT JOIN touched x ON x.id = h.id`
+    : `SELECT 0 AS kind, ${cols('h')}, ${NO_RUN} FROM h`;
+  return `
+WITH h AS (
+  SELECT s.* FROM ${S} s WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
+)${touched}
+${header}
+UNION ALL
+SELECT 1, ${NO_HEADER}, ${HISTORY_RUN('r')}
+FROM h CROSS JOIN LATERAL (
+  SELECT * FROM ${R} x
+  WHERE x.session_pk = h.id AND ($5::bigint IS NULL OR x.seq < $5::bigint)
+  ORDER BY x.seq DESC
+  LIMIT $6::integer
+) r
+ORDER BY kind, seq DESC`;
 }
 
 const RUN_COLS = (a: string) =>
@@ -50,7 +89,8 @@ export function statements(t: TableNames): Statements {
     /*
      * appendRun in one statement. $1 agent, $2 session, $3 user, $4 now, $5 TTL and $6 expiry of
      * a new session (or the explicit new ones), $7 whether $5/$6 replace an existing session's,
-     * $8 session metadata, $9 run id, $10 status, $11 format, $12 items, $13 usage, $14 run metadata.
+     * $8 session metadata, $9 run id, $10 status, $11 format, $12 items, $13 usage, $14 run metadata,
+     * $15 the expected last_seq or NULL.
      *
      * The upsert takes the header's row lock, so writers of one session run one at a time and
      * each gets last_seq + 1: gapless. Its WHERE is checked against the newest committed row
@@ -61,14 +101,18 @@ export function statements(t: TableNames): Statements {
      * statement (header update included: no gap), and the store runs it again with a fresh
      * snapshot, which then finds the stored run.
      *
+     * An expected last_seq is checked in the same place: the insert of a new session only runs
+     * when it is 0 (or NULL), the update only when the newest committed row has it, so of
+     * appends racing on one expected value exactly one lands.
+     *
      * When the upsert refuses, the second branch says why, read from the snapshot: 'expired'
      * (the store deletes the session and appends again), 'denied' (not_found), 'exists' (an
-     * idempotent retry: the stored run), or 'retry' / no row at all (the row changed after the
-     * snapshot: run the statement again). It is gated on the upsert having returned nothing, so
-     * the common path never runs it.
+     * idempotent retry: the stored run, even when the expected last_seq is stale), 'stale'
+     * (conflict: the header's last_seq, 0 for an absent or expired session, is not the expected
+     * one), or 'retry' (the row changed after the snapshot: run the statement again). It is
+     * gated on the upsert having returned nothing, so the common path never runs it.
      */
-    append: `
-WITH hdr AS (
+    append: append(S, R, `
   INSERT INTO ${S} AS s (agent_id, session_id, user_id, created_at, updated_at, expires_at, ttl_ms, metadata, state, version, last_seq)
   VALUES ($1::text, $2::text, $3::text, $4::bigint, $4::bigint, $6::bigint, $5::bigint, $8::text::json, '{}'::json, 1, 1)
   ON CONFLICT (agent_id, session_id) DO UPDATE SET
@@ -80,26 +124,26 @@ WITH hdr AS (
   WHERE (s.expires_at IS NULL OR s.expires_at > EXCLUDED.updated_at)
     AND ($3::text IS NULL OR s.user_id = $3::text)
     AND NOT EXISTS (SELECT 1 FROM ${R} r WHERE r.session_pk = s.id AND r.run_id = $9::text)
-  RETURNING s.*
-), ins AS (
-  INSERT INTO ${R} (session_pk, seq, run_id, created_at, status, format, items, usage, metadata)
-  SELECT hdr.id, hdr.last_seq, $9::text, $4::bigint, $10::text, $11::text, $12::text::json, $13::text::json, $14::text::json
-  FROM hdr
-  RETURNING seq
-)
-SELECT 'created' AS outcome, ${cols('h')}, i.seq AS run_seq, NULL::bigint AS run_created_at, NULL::text AS run_status,
-  NULL::text AS run_format, NULL::text AS run_items, NULL::text AS run_usage, NULL::text AS run_metadata
-FROM hdr h CROSS JOIN ins i
-UNION ALL
-SELECT CASE
-    WHEN s.expires_at IS NOT NULL AND s.expires_at <= $4::bigint THEN 'expired'
-    WHEN $3::text IS NOT NULL AND s.user_id IS DISTINCT FROM $3::text THEN 'denied'
-    WHEN r.seq IS NOT NULL THEN 'exists'
-    ELSE 'retry'
-  END,
-  ${cols('s')}, r.seq, r.created_at, r.status, r.format, r.items::text, r.usage::text, r.metadata::text
-FROM ${S} s LEFT JOIN ${R} r ON r.session_pk = s.id AND r.run_id = $9::text
-WHERE s.agent_id = $1::text AND s.session_id = $2::text AND NOT EXISTS (SELECT 1 FROM hdr)`,
+    AND ($15::bigint IS NULL OR s.last_seq = $15::bigint)
+  RETURNING s.*`),
+
+    // The same with an expected last_seq above 0: the session must exist, so a plain UPDATE
+    // (rechecked on the newest row after any lock wait) takes the place of the upsert. $8, the
+    // metadata of a new session, is never used then.
+    appendExpecting: append(S, R, `
+  UPDATE ${S} AS s SET
+    last_seq = s.last_seq + 1,
+    version = s.version + 1,
+    updated_at = GREATEST(s.updated_at, $4::bigint),
+    ttl_ms = CASE WHEN $7::boolean THEN $5::bigint ELSE s.ttl_ms END,
+    expires_at = CASE WHEN $7::boolean THEN $6::bigint ELSE ${refresh('$4', 's')} END
+  WHERE s.agent_id = $1::text AND s.session_id = $2::text
+    AND (s.expires_at IS NULL OR s.expires_at > $4::bigint)
+    AND ($3::text IS NULL OR s.user_id = $3::text)
+    AND NOT EXISTS (SELECT 1 FROM ${R} r WHERE r.session_pk = s.id AND r.run_id = $9::text)
+    AND s.last_seq = $15::bigint AND $8::text IS NOT NULL
+  RETURNING s.*`),
+
 
     /*
      * Deletes a session if (still) expired, with its first batch of runs; $1 agent, $2 session,
@@ -157,6 +201,10 @@ FROM h CROSS JOIN LATERAL (
   LIMIT $6::integer
 ) r
 ORDER BY r.seq DESC`,
+
+    // The header and the window in one statement; parameters as listRuns.
+    readHistory: history(S, R, false),
+    readHistoryTouch: history(S, R, true),
 
     // $1 agent, $2 session, $3 user, $4 now.
     getSession: `
@@ -342,3 +390,33 @@ const deleteFirstRuns = (R: string) => `
   ) d
   WHERE r.session_pk = d.session_pk AND r.seq = d.seq
   RETURNING r.seq`;
+
+/** The append statement around `hdr`, the write that allocates the seq (see `append` in statements). */
+function append(S: string, R: string, hdr: string): string {
+  return `
+WITH hdr AS (${hdr}
+), ins AS (
+  INSERT INTO ${R} (session_pk, seq, run_id, created_at, status, format, items, usage, metadata)
+  SELECT hdr.id, hdr.last_seq, $9::text, $4::bigint, $10::text, $11::text, $12::text::json, $13::text::json, $14::text::json
+  FROM hdr
+  RETURNING seq
+)
+SELECT 'created' AS outcome, ${cols('h')}, i.seq AS run_seq, NULL::bigint AS run_created_at, NULL::text AS run_status,
+  NULL::text AS run_format, NULL::text AS run_items, NULL::text AS run_usage, NULL::text AS run_metadata
+FROM hdr h CROSS JOIN ins i
+UNION ALL
+SELECT CASE
+    WHEN s.id IS NULL THEN CASE WHEN $15::bigint <> 0 THEN 'stale' ELSE 'retry' END
+    WHEN s.expires_at IS NOT NULL AND s.expires_at <= $4::bigint THEN CASE WHEN $15::bigint <> 0 THEN 'stale' ELSE 'expired' END
+    WHEN $3::text IS NOT NULL AND s.user_id IS DISTINCT FROM $3::text THEN 'denied'
+    WHEN r.seq IS NOT NULL THEN 'exists'
+    WHEN s.last_seq <> $15::bigint THEN 'stale'
+    ELSE 'retry'
+  END,
+  ${cols('s', 'CASE WHEN s.expires_at IS NOT NULL AND s.expires_at <= $4::bigint THEN NULL ELSE s.expires_at END', 'CASE WHEN s.expires_at IS NOT NULL AND s.expires_at <= $4::bigint THEN 0 ELSE s.last_seq END')},
+  r.seq, r.created_at, r.status, r.format, r.items::text, r.usage::text, r.metadata::text
+FROM (SELECT 1) one
+  LEFT JOIN ${S} s ON s.agent_id = $1::text AND s.session_id = $2::text
+  LEFT JOIN ${R} r ON r.session_pk = s.id AND r.run_id = $9::text
+WHERE NOT EXISTS (SELECT 1 FROM hdr)`;
+}

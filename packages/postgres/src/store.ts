@@ -5,6 +5,7 @@ import {
   retryContention,
   type AppendRunResult,
   type DriverErrorTable,
+  type History,
   type NormalizedAppend,
   type NormalizedCreate,
   type NormalizedList,
@@ -18,44 +19,16 @@ import {
   type Run,
   type SessionHeader,
   type StoreCapabilities,
-  type StoreOptions,
 } from '@agent-sessions/core/store';
-import { isQueryable, lazyRunner, runnerFor, type PgPoolOptions, type PgQueryable, type SqlRunner } from './client.js';
+import { isQueryable, lazyRunner, runnerFor, type PgQueryable, type SqlRunner } from './client.js';
 import { PG_ERRORS } from './errors.js';
 import { assertKnownVersion, migrateRunner, schemaVersion } from './migrations.js';
-import { tableNames, type NameOptions, type TableNames } from './names.js';
+import { tableNames, type TableNames } from './names.js';
+import type { PostgresConnectionOptions, PostgresStoreOptions } from './options.js';
 import { openPool } from './open.js';
-import { existingRun, jsonParam, toHeader, toRun, type AppendRow, type DeletedRow, type HeaderRow, type PoppedRow, type PruneRow, type RunRow } from './rows.js';
-import { DELETE_BATCH, statements, type Statements } from './sql.js';
-
-export interface PostgresStoreOptions extends StoreOptions, NameOptions {
-  /**
-   * A `pg.Pool` (recommended: it reconnects after an outage), a `pg.Client`, a PGlite database,
-   * or anything with the same `query(text, params)` method. The store never closes it.
-   */
-  client: PgQueryable;
-  /**
-   * Create or upgrade the tables on first use, under an advisory lock. Default: true. Set false
-   * when a deploy pipeline runs `migrate()` (or `migrationSql()` through psql) instead.
-   */
-  migrate?: boolean | undefined;
-  /**
-   * Send statements as named prepared statements (pg's Pool and Client only), so the server
-   * plans each once per connection. Default: true. Set false behind a pooler that cannot keep
-   * prepared statements (PgBouncer in transaction mode before 1.21).
-   */
-  preparedStatements?: boolean | undefined;
-}
-
-/** Options of `PostgresStore.fromConnectionString`: the store's, plus the pool's. */
-export interface PostgresConnectionOptions extends Omit<PostgresStoreOptions, 'client'> {
-  /**
-   * Passed to `new pg.Pool()`. Defaults here: `connectionTimeoutMillis` 5000 (at most
-   * `timeoutMs`), `statement_timeout` and `lock_timeout` `timeoutMs`, `query_timeout`
-   * `timeoutMs` + 1000, `keepAlive` true.
-   */
-  pool?: PgPoolOptions | undefined;
-}
+import { existingRun, historyRun, jsonParam, toHeader, toRun, type AppendRow, type HeaderRow, type HistoryRow, type PoppedRow, type RunRow } from './rows.js';
+import { deleteSession, prune, purgeExpired } from './deletes.js';
+import { statements, type Statements } from './sql.js';
 
 // Lets the factories hand the store a runner it owns, without a public option for it.
 const RUNNER = Symbol('agent-sessions.postgres.runner');
@@ -150,9 +123,11 @@ export class PostgresStore extends SessionStore {
       JSON.stringify(input.items),
       jsonParam(input.usage),
       jsonParam(input.metadata),
+      input.expectedLastSeq,
     ];
     return this.contended('appendRun', async () => {
-      const [row] = await this.sql.query<AppendRow>(this.q.append, params);
+      const text = input.expectedLastSeq ? this.q.appendExpecting : this.q.append;
+      const [row] = await this.sql.query<AppendRow>(text, params);
       switch (row?.outcome) {
         case 'created': {
           // The database stored exactly the text sent: the input snapshot is what it holds.
@@ -164,9 +139,11 @@ export class PostgresStore extends SessionStore {
           return { created: false, session: toHeader(row), run: existingRun(row, input.runId) };
         case 'denied':
           throw this.notFound(input);
+        case 'stale':
+          throw this.staleHistory(input, input.expectedLastSeq ?? 0, Number(row.last_seq ?? 0));
         case 'expired':
           // The rare extra round trip: drop the expired session and its runs, then start afresh.
-          await this.purgeExpired(input.agentId, input.sessionId, input.now);
+          await purgeExpired(this.sql, this.q, input.agentId, input.sessionId, input.now);
           return LOST_RACE;
         default:
           // 'retry' or no row: the header changed after our snapshot; run again with a fresh one.
@@ -187,6 +164,23 @@ export class PostgresStore extends SessionStore {
     const runs = rows.map(toRun);
     runs.reverse();
     return runs;
+  }
+
+  /** The header and the window in one statement, from one snapshot. */
+  protected override async doReadHistory(input: NormalizedListRuns): Promise<History> {
+    const rows = await this.sql.query<HistoryRow>(input.touch ? this.q.readHistoryTouch : this.q.readHistory, [
+      input.agentId,
+      input.sessionId,
+      input.userId,
+      input.now,
+      input.beforeSeq,
+      input.limit,
+    ]);
+    const [head] = rows;
+    if (!head || Number(head.kind) !== 0) return { session: null, runs: [] };
+    const runs: Run[] = [];
+    for (let i = rows.length - 1; i >= 1; i--) runs.push(historyRun(rows[i] as HistoryRow));
+    return { session: toHeader(head), runs };
   }
 
   protected async doGetSession(input: NormalizedRead): Promise<SessionHeader | null> {
@@ -215,7 +209,7 @@ export class PostgresStore extends SessionStore {
       if (row?.outcome === 'created') return { session: toHeader(row), created: true };
       if (row?.outcome === 'exists') return { session: toHeader(row), created: false };
       if (row?.outcome === 'denied') throw this.notFound(input);
-      if (row?.outcome === 'expired') await this.purgeExpired(input.agentId, input.sessionId, input.now);
+      if (row?.outcome === 'expired') await purgeExpired(this.sql, this.q, input.agentId, input.sessionId, input.now);
       // No row: created by someone else after our snapshot; the next attempt sees it.
       return LOST_RACE;
     });
@@ -265,10 +259,7 @@ export class PostgresStore extends SessionStore {
   }
 
   protected async doDeleteSession(input: NormalizedWrite): Promise<boolean> {
-    const [row] = await this.sql.query<DeletedRow>(this.q.deleteSession, [input.agentId, input.sessionId, input.userId, input.now]);
-    if (!row) return false;
-    await this.deleteRest(row);
-    return true;
+    return deleteSession(this.sql, this.q, [input.agentId, input.sessionId, input.userId, input.now]);
   }
 
   protected async doPopItem(input: NormalizedWrite): Promise<PoppedItem | null> {
@@ -282,19 +273,9 @@ export class PostgresStore extends SessionStore {
     });
   }
 
-  /** In batches of DELETE_BATCH rows, so no statement holds the server long (see sql.ts). */
+  /** In batches of at most DELETE_BATCH rows per statement (see deletes.ts). */
   protected async doPrune(input: NormalizedPrune): Promise<PruneResult> {
-    const total = { sessions: 0, runs: 0 };
-    for (;;) {
-      const [row] = await this.sql.query<PruneRow>(this.q.prune, [input.agentId, input.now, input.runsCreatedBefore]);
-      const sessions = Number(row?.sessions ?? 0);
-      const deadRuns = Number(row?.dead_runs ?? 0);
-      const oldRuns = Number(row?.old_runs ?? 0);
-      total.sessions += sessions;
-      total.runs += deadRuns + oldRuns;
-      // Runs of expired sessions went: their headers go in the next batch.
-      if (deadRuns === 0 && sessions < DELETE_BATCH && oldRuns < DELETE_BATCH) return total;
-    }
+    return prune(this.sql, this.q, [input.agentId, input.now, input.runsCreatedBefore]);
   }
 
   protected async doClose(): Promise<void> {
@@ -304,23 +285,6 @@ export class PostgresStore extends SessionStore {
   /** Runs `attempt` again while it loses races; gives up with `conflict` (see retryContention). */
   private contended<T>(op: string, attempt: () => Promise<T | typeof LOST_RACE>): Promise<T> {
     return retryContention(attempt, { op, source: this.name, isLostRace: (err) => this.isRunIdConflict(err) });
-  }
-
-  private async purgeExpired(agentId: string, sessionId: string, now: number): Promise<void> {
-    const [row] = await this.sql.query<DeletedRow>(this.q.purgeExpired, [agentId, sessionId, now]);
-    if (row) await this.deleteRest(row);
-  }
-
-  /**
-   * The runs a header delete left: more than one batch, or one an append committed after the
-   * delete's snapshot (the header's last_seq is above the newest run deleted).
-   */
-  private async deleteRest(row: DeletedRow): Promise<void> {
-    if (Number(row.n) < DELETE_BATCH && Number(row.last_seq) <= Number(row.top ?? 0)) return;
-    for (;;) {
-      const [r] = await this.sql.query<{ n: string | number }>(this.q.deleteRuns, [row.id]);
-      if (Number(r?.n ?? 0) < DELETE_BATCH) return;
-    }
   }
 
   /** A retry of this run id committed after our snapshot: the next attempt sees it. */

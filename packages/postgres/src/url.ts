@@ -2,7 +2,8 @@ import { AgentSessionsError, assertUrlOptions, invalidInput, urlScheme, type Pos
 import type { PgPoolOptions } from './client.js';
 import { lazyRunner } from './client.js';
 import { openPglite } from './open.js';
-import { PostgresStore, storeOverRunner, type PostgresConnectionOptions } from './store.js';
+import type { PostgresConnectionOptions } from './options.js';
+import { PostgresStore, storeOverRunner } from './store.js';
 
 /** Store options a URL may carry in its query: `postgres://h/db?schema=agents&ttl=1h`. */
 export const URL_QUERY_OPTIONS = ['schema', 'tablePrefix', 'ttl', 'timeoutMs', 'migrate', 'preparedStatements'] as const;
