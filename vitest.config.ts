@@ -3,6 +3,11 @@ import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
+// Two projects: `unit` needs no server and runs in seconds (`pnpm test:unit`); `int` holds every
+// `*.int.test.ts`, which get real servers from the global setup. `vitest run` runs both.
+const include = ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/test/**/*.test.ts'];
+const integration = include.map((p) => p.replace(/\*\.test\.ts$/, '*.int.test.ts'));
+
 export default defineConfig({
   resolve: {
     // Tests run against the sources; `pnpm build` + publint + attw check what is published.
@@ -12,11 +17,13 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
-    globalSetup: ['test/services/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
     reporters: ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include, exclude: ['**/*.int.test.ts', '**/node_modules/**'] } },
+      { extends: true, test: { name: 'int', include: integration, globalSetup: ['test/services/global-setup.ts'] } },
+    ],
   },
 });
