@@ -1,7 +1,9 @@
 // The benchmark's smoke run, part of the test command (scripts/test.mjs runs it after the
 // tests): the same code as `pnpm bench` with tiny sizes, so it cannot rot. It starts its own
-// servers, exercises every section (per-turn cost, floors, peers, round trips, throughput,
-// memory, the report) and fails on any error or on a section that came back empty.
+// servers (including the fsync-on PostgreSQL), exercises every section (per-turn cost with the
+// store and floor interleaved and CPU per turn, peers, round trips, throughput with its floor
+// ratio and the one-session writers, memory, the report and the README text) and fails on any
+// error or on a section that came back empty.
 // Expects the packages to be built (the test command builds them first).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,9 +28,27 @@ for (const backend of r.config.backends) {
     }
   }
   if (backend !== 'memory' && !r.perTurn.some((t) => t.backend === backend && t.role === 'floor')) problems.push(`no floor for ${backend}`);
-  if (!r.roundTrips.some((x) => x.backend === backend && x.role === 'ours')) problems.push(`no round-trip count for ${backend}`);
-  if (!r.throughput.some((x) => x.backend === backend && x.role === 'ours')) problems.push(`no throughput run for ${backend}`);
+  if (backend !== 'memory') {
+    for (const length of r.config.lengths) {
+      const x = r.interleaved.find((i) => i.backend === backend && i.length === length);
+      if (!x || !(x.ratio.n > 0) || !Number.isFinite(x.ratio.median)) problems.push(`no interleaved ratio for ${backend} at ${length} runs`);
+    }
+    if (!r.throughputRatios.some((x) => x.backend === backend && x.ratio.n > 0)) problems.push(`no throughput ratio for ${backend}`);
+  }
+  for (const t of r.perTurn.filter((t) => t.backend === backend && t.role !== 'peer')) {
+    if (!(t.cpu?.nodeUs > 0)) problems.push(`no Node CPU per turn for ${t.id} at ${t.length} runs`);
+    if (['postgres', 'postgres-fsync', 'redis', 'mongodb'].includes(backend) && !(t.cpu?.serverUs > 0)) problems.push(`no server CPU per turn for ${t.id} at ${t.length} runs`);
+  }
+  if (backend !== 'postgres-fsync' && !r.roundTrips.some((x) => x.backend === backend && x.role === 'ours')) problems.push(`no round-trip count for ${backend}`);
+  if (!r.throughput.some((x) => x.backend === backend && x.role === 'ours' && x.mode === 'sessions' && x.turns > 0)) problems.push(`no throughput run for ${backend}`);
+  const one = r.throughput.find((x) => x.backend === backend && x.mode === 'one-session');
+  if (!one || one.turns === 0) problems.push(`no one-session throughput for ${backend}`);
+  else if (one.errors) problems.push(`${backend}: ${one.errors} failed turns with writers on one session: ${one.firstError}`);
 }
+if (r.config.backends.includes('postgres-fsync') && !/fsync=on, synchronous_commit=on/.test(r.environment.servers['postgres-fsync'] ?? '')) {
+  problems.push(`the fsync-on server does not report fsync=on, synchronous_commit=on: ${r.environment.servers['postgres-fsync']}`);
+}
+if (!existsSync(join(out, 'README-performance.md'))) problems.push('no README-performance.md');
 if (!r.perTurn.some((t) => t.role === 'peer') && r.notMeasured.length === 0) problems.push('no peer was run');
 if (r.memory.length === 0) problems.push('no memory result');
 if (!Array.isArray(r.derived?.targets) || r.derived.targets.length === 0) problems.push('no targets evaluated');

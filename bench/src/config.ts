@@ -11,11 +11,17 @@ export interface BenchConfig {
   plan: Record<number, TurnPlan>;
   /** Plans for the peers, by session length (a length absent here is not run for peers). */
   peerPlan: Record<number, TurnPlan>;
-  /** Rounds the contenders of one backend take turns in (see measureTurns). */
+  /** Rounds the peers of one backend take turns in with each other (see measureTurns). */
   rounds: number;
+  /** Rounds (one store turn + one floor turn each) per block of the interleaved ratios (see measureInterleaved). */
+  blockRounds: number;
   /** Round trips are counted at `length` runs over `turns` turns (`peerTurns` for the peers: their counts do not vary). */
   roundTrips: { length: number; warmup: number; turns: number; peerTurns: number };
-  throughput: { concurrency: number; length: number; seconds: number; warmupSeconds: number };
+  /**
+   * `seconds` measured per contender, split in `segments` alternating store / floor segments,
+   * each after `warmupSeconds`; then `oneSessionSeconds` of `concurrency` writers on one session.
+   */
+  throughput: { concurrency: number; length: number; seconds: number; warmupSeconds: number; segments: number; oneSessionSeconds: number };
   /** `skip`: backends left out of the memory section (the smoke run skips PGlite: same code as Postgres, seconds to boot). */
   memory: { bigRuns: number; smallRuns: number; samples: number; skip?: Backend[] };
   peers: boolean;
@@ -44,12 +50,13 @@ export interface BenchConfig {
  */
 export const FULL: BenchConfig = {
   name: 'full',
-  backends: ['memory', 'pglite', 'postgres', 'redis', 'mongodb'],
+  backends: ['memory', 'pglite', 'postgres', 'postgres-fsync', 'redis', 'mongodb'],
   lengths: [10, 1000, 10000],
+  // 600 rounds of one store turn + one floor turn: 20 blocks of 30 rounds.
   plan: {
-    10: { sessions: 40, warmup: 40, iterations: 400 },
-    1000: { sessions: 10, warmup: 40, iterations: 400 },
-    10000: { sessions: 3, warmup: 40, iterations: 400 },
+    10: { sessions: 40, warmup: 40, iterations: 600 },
+    1000: { sessions: 10, warmup: 40, iterations: 600 },
+    10000: { sessions: 3, warmup: 40, iterations: 600 },
   },
   peerPlan: {
     10: { sessions: 40, warmup: 20, iterations: 300 },
@@ -57,15 +64,16 @@ export const FULL: BenchConfig = {
     10000: { sessions: 3, warmup: 1, iterations: 5 },
   },
   rounds: 5,
+  blockRounds: 30,
   roundTrips: { length: 1000, warmup: 5, turns: 30, peerTurns: 5 },
-  throughput: { concurrency: 64, length: 100, seconds: 5, warmupSeconds: 1 },
+  throughput: { concurrency: 64, length: 100, seconds: 5, warmupSeconds: 0.5, segments: 5, oneSessionSeconds: 3 },
   memory: { bigRuns: 100_000, smallRuns: 10, samples: 15 },
   peers: true,
   ferretdb: {
     plan: {
-      10: { sessions: 8, warmup: 10, iterations: 100 },
-      1000: { sessions: 2, warmup: 3, iterations: 20 },
-      10000: { sessions: 1, warmup: 1, iterations: 8 },
+      10: { sessions: 8, warmup: 10, iterations: 100, block: 10 },
+      1000: { sessions: 2, warmup: 3, iterations: 20, block: 10 },
+      10000: { sessions: 1, warmup: 1, iterations: 8, block: 4 },
     },
     // Not at 10,000 runs: a LangChain turn there takes 17 s on FerretDB (one 16 MB document
     // rewritten per message), a LangGraph one 6 s; they were measured once (see the README).
@@ -82,24 +90,25 @@ export const FULL: BenchConfig = {
 /** The smoke run inside the test command: every code path, tiny sizes, a few seconds. */
 export const SMOKE: BenchConfig = {
   name: 'smoke',
-  backends: ['memory', 'pglite', 'postgres', 'redis', 'mongodb'],
+  backends: ['memory', 'pglite', 'postgres', 'postgres-fsync', 'redis', 'mongodb'],
   lengths: [10, 50],
   plan: {
-    10: { sessions: 2, warmup: 2, iterations: 6 },
-    50: { sessions: 2, warmup: 2, iterations: 6 },
+    10: { sessions: 2, warmup: 2, iterations: 6, block: 3 },
+    50: { sessions: 2, warmup: 2, iterations: 6, block: 3 },
   },
   peerPlan: {
     50: { sessions: 1, warmup: 1, iterations: 3 },
   },
   rounds: 2,
+  blockRounds: 3,
   roundTrips: { length: 50, warmup: 1, turns: 3, peerTurns: 2 },
-  throughput: { concurrency: 4, length: 10, seconds: 0.5, warmupSeconds: 0.1 },
+  throughput: { concurrency: 4, length: 10, seconds: 0.2, warmupSeconds: 0.05, segments: 2, oneSessionSeconds: 0.1 },
   memory: { bigRuns: 500, smallRuns: 10, samples: 2, skip: ['pglite'] },
   peers: true,
   ferretdb: {
     plan: {
-      10: { sessions: 2, warmup: 2, iterations: 6 },
-      50: { sessions: 2, warmup: 2, iterations: 6 },
+      10: { sessions: 2, warmup: 2, iterations: 6, block: 3 },
+      50: { sessions: 2, warmup: 2, iterations: 6, block: 3 },
     },
     peerPlan: {
       50: { sessions: 1, warmup: 1, iterations: 3 },

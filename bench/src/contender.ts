@@ -1,6 +1,14 @@
 /** The backends the benchmark covers, in report order. */
-export const BACKENDS = ['memory', 'pglite', 'postgres', 'redis', 'mongodb'] as const;
+export const BACKENDS = ['memory', 'pglite', 'postgres', 'postgres-fsync', 'redis', 'mongodb'] as const;
 export type Backend = (typeof BACKENDS)[number];
+
+/**
+ * The factories a backend's contenders come from: `postgres-fsync` is the Postgres store and
+ * floor (and no peers) on a second server with fsync and synchronous_commit on.
+ */
+export function factoryBackend(b: Backend): Backend {
+  return b === 'postgres-fsync' ? 'postgres' : b;
+}
 
 /** Ours (an agent-sessions store), the driver floor, or a peer library. */
 export type Role = 'ours' | 'floor' | 'peer';

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, release, totalmem, type } from 'node:os';
+import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
@@ -16,6 +16,10 @@ export interface Environment {
   servers: Record<string, string>;
   /** Notes our stores gave about how they run on these servers. */
   storeNotes: Record<string, string>;
+  /** How each server's CPU per turn is read (see cpu.ts). */
+  serverCpu: Record<string, string>;
+  /** The machine's 1/5/15-minute load averages when the run started and ended: how shared the machine was. */
+  load?: { start: number[]; end?: number[] };
   packages: Record<string, string>;
 }
 
@@ -44,20 +48,25 @@ function version(pkg: string): string {
 /** Where the numbers come from: the machine, the servers and their durability settings, the versions. */
 export async function describeEnvironment(servers: Servers, backends: readonly Backend[]): Promise<Environment> {
   const out: Record<string, string> = {};
-  if (backends.includes('postgres') && servers.postgres) {
-    const c = new pg.Client({ connectionString: servers.postgres });
+  for (const b of ['postgres', 'postgres-fsync'] as const) {
+    const url = servers[b];
+    if (!backends.includes(b) || !url) continue;
+    const c = new pg.Client({ connectionString: url });
     await c.connect();
-    const v = (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
-    const fsync = (await c.query<{ fsync: string }>('SHOW fsync')).rows[0]!.fsync;
-    const sync = (await c.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!.synchronous_commit;
+    const show = async (name: string) => (await c.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name]!;
+    const v = await show('server_version');
+    const settings = [];
+    for (const name of ['fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers']) settings.push(`${name}=${await show(name)}`);
     await c.end();
-    out.postgres = `PostgreSQL ${v} (fsync=${fsync}, synchronous_commit=${sync}), loopback TCP`;
+    out[b] = `PostgreSQL ${v} (${settings.join(', ')}), loopback TCP`;
   }
   if (backends.includes('redis') && servers.redis) {
     const r = new Redis(servers.redis);
     const info = await r.info('server');
+    const aof = ((await r.config('GET', 'appendonly')) as string[])[1];
+    const save = ((await r.config('GET', 'save')) as string[])[1];
     r.disconnect();
-    out.redis = `Redis ${/redis_version:(\S+)/.exec(info)?.[1] ?? '?'} (no persistence), loopback TCP`;
+    out.redis = `Redis ${/redis_version:(\S+)/.exec(info)?.[1] ?? '?'} (no persistence: appendonly=${aof}, save="${save}"), loopback TCP`;
   }
   if (backends.includes('mongodb') && servers.mongodb) {
     const m = new MongoClient(servers.mongodb);
@@ -69,11 +78,14 @@ export async function describeEnvironment(servers: Servers, backends: readonly B
   }
   if (backends.includes('pglite')) out.pglite = `PGlite ${version('@electric-sql/pglite')} in this process, in memory`;
   if (backends.includes('memory')) out.memory = 'MemoryStore in this process';
-  let commit: string | null = null;
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    commit = null;
+  // BENCH_COMMIT: what was measured, when it is not this checkout's HEAD (e.g. a snapshot of a working tree).
+  let commit: string | null = process.env.BENCH_COMMIT ?? null;
+  if (!commit) {
+    try {
+      commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      commit = null;
+    }
   }
   const cpu = cpus();
   return {
@@ -88,6 +100,8 @@ export async function describeEnvironment(servers: Servers, backends: readonly B
     node: process.version,
     servers: out,
     storeNotes: {},
+    serverCpu: {},
+    load: { start: loadavg().map((x) => Math.round(x * 100) / 100) },
     packages: Object.fromEntries(
       [
         'pg',

@@ -1,18 +1,20 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FULL, SMOKE, type BenchConfig } from './config.js';
-import { BACKENDS, errorText, type Backend, type Contender, type ContenderFactory } from './contender.js';
+import { BACKENDS, errorText, factoryBackend, type Backend, type Contender, type ContenderFactory } from './contender.js';
+import { serverCpuProbe, type CpuProbe } from './cpu.js';
 import { FLOORS } from './floors.js';
 import type { MemoryInput } from './memory-main.js';
 import { closePglite } from './pglite.js';
-import { measureThroughput, measureTurns, populate, sessionKey, type ThroughputResult } from './measure.js';
+import { measureInterleaved, measureOneSession, measureThroughputPairs, measureTurns, populate, sessionKey } from './measure.js';
 import { describeEnvironment } from './environment.js';
 import { OURS } from './ours.js';
 import { PEERS } from './peers.js';
 import { hostPort, RoundTripProxy, viaProxy } from './proxy.js';
-import { buildReport, type BenchResults, type MemoryResult, type RoundTripResult } from './report.js';
+import { buildReport, writeReadmeTable, type BenchResults, type MemoryResult, type RoundTripResult } from './report.js';
 import { startServers, type Servers } from './services.js';
 import { summarize } from './stats.js';
 
@@ -37,13 +39,24 @@ function log(msg: string): void {
   process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
 }
 
-const DEFAULT_PORTS: Partial<Record<Backend, number>> = { postgres: 5432, redis: 6379, mongodb: 27017 };
+const DEFAULT_PORTS: Partial<Record<Backend, number>> = { postgres: 5432, 'postgres-fsync': 5432, redis: 6379, mongodb: 27017 };
 
 function urlFor(servers: Servers, backend: Backend): string | undefined {
-  return backend === 'postgres' || backend === 'redis' || backend === 'mongodb' ? servers[backend] : undefined;
+  return backend === 'postgres' || backend === 'postgres-fsync' || backend === 'redis' || backend === 'mongodb' ? servers[backend] : undefined;
 }
 
-const byBackend = (list: ContenderFactory[], b: Backend) => list.filter((f) => f.backend === b);
+const byBackend = (list: ContenderFactory[], b: Backend) => list.filter((f) => f.backend === factoryBackend(b));
+
+/** A contender of `backend`: for `postgres-fsync`, the Postgres one renamed (same code, the other server). */
+async function createFor(f: ContenderFactory, backend: Backend, url: string | undefined): Promise<Contender> {
+  const c = await f.create(url);
+  if (backend === f.backend) return c;
+  return Object.assign(c, {
+    id: c.id.replace(/^postgres/, backend),
+    label: `${c.label}, fsync on`,
+    backend,
+  });
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -59,7 +72,9 @@ async function main(): Promise<void> {
     config,
     environment: await describeEnvironment(servers, config.backends),
     perTurn: [],
+    interleaved: [],
     roundTrips: [],
+    throughputRatios: [],
     throughput: [],
     memory: [],
     notMeasured: [],
@@ -76,21 +91,32 @@ async function main(): Promise<void> {
     log(`NOT MEASURED ${f.id}: ${reason}`);
     results.notMeasured.push({ id: f.id, label: f.label, backend: f.backend, reason });
   };
+  // The server process tree of each backend, for its CPU per turn (undefined: in process, or not on this machine).
+  const probes = new Map<Backend, CpuProbe | undefined>();
+  for (const backend of config.backends) {
+    const url = urlFor(servers, backend);
+    if (!url) continue;
+    const { port } = hostPort(url, DEFAULT_PORTS[backend]!);
+    const probe = serverCpuProbe(backend, port);
+    probes.set(backend, probe);
+    results.environment.serverCpu[backend] = probe ? probe.describe() : `not measured: no process on this machine listens on port ${port}`;
+  }
   try {
-    // ---- 1. per-turn cost: ours, the floor and the peers of each backend, on the same server ----
+    // ---- 1. per-turn cost: ours and the floor interleaved turn by turn; the peers after them, on the same server ----
     const live = new Map<Backend, { ours: Contender; floor?: Contender | undefined; peers: Contender[] }>();
     for (const backend of config.backends) {
       const url = urlFor(servers, backend);
       const oursFactory = byBackend(OURS, backend)[0];
       if (!oursFactory) throw new Error(`no store for backend ${backend}`);
-      const ours = await oursFactory.create(url);
+      const ours = await createFor(oursFactory, backend, url);
       open.push(ours);
       if (ours.notes) results.environment.storeNotes[`${ours.id} store`] = ours.notes;
       const floorFactory = byBackend(FLOORS, backend)[0];
-      const floor = floorFactory ? await floorFactory.create(url) : undefined;
+      const floor = floorFactory ? await createFor(floorFactory, backend, url) : undefined;
       if (floor) open.push(floor);
       const peers: Contender[] = [];
-      for (const f of config.peers ? byBackend(PEERS, backend) : []) {
+      // Peers run on the harness's servers only (not on the fsync-on one).
+      for (const f of config.peers && backend === factoryBackend(backend) ? byBackend(PEERS, backend) : []) {
         try {
           const p = await f.create(url);
           open.push(p);
@@ -118,7 +144,7 @@ async function main(): Promise<void> {
             });
           }
         }
-        const entries = [{ contender: ours, plan }, ...(floor ? [{ contender: floor, plan }] : [])];
+        const entries: { contender: Contender; plan: typeof plan }[] = [];
         if (peerPlan) {
           for (const p of [...peers]) {
             try {
@@ -131,15 +157,26 @@ async function main(): Promise<void> {
             }
           }
         }
-        log(`${backend} @ ${length} runs: populated in ${((performance.now() - t0) / 1000).toFixed(1)} s; timing ${entries.map((e) => e.contender.id).join(', ')}`);
-        const measured = await measureTurns(entries, prefix, length, config.rounds);
+        log(`${backend} @ ${length} runs: populated in ${((performance.now() - t0) / 1000).toFixed(1)} s; timing ${[ours, ...(floor ? [floor] : []), ...entries.map((e) => e.contender)].map((c) => c.id).join(', ')}`);
+        const inter = await measureInterleaved(ours, floor, plan, prefix, length, plan.block ?? config.blockRounds, probes.get(backend));
+        results.perTurn.push(...inter.results);
+        if (inter.interleaved) {
+          results.interleaved.push(inter.interleaved);
+          const x = inter.interleaved.ratio;
+          log(`  ${ours.id} / ${floor!.id}: median block ratio ${x.median.toFixed(2)}x (IQR ${x.q1.toFixed(2)}-${x.q3.toFixed(2)}, min ${x.min.toFixed(2)}, max ${x.max.toFixed(2)}, ${x.n} blocks)`);
+        }
+        const measured = entries.length ? await measureTurns(entries, prefix, length, config.rounds) : [];
         results.perTurn.push(...measured);
-        for (const m of measured) log(`  ${m.id.padEnd(32)} median ${m.ms.median.toFixed(3)} ms  p99 ${m.ms.p99.toFixed(3)} ms  (n=${m.ms.n})`);
+        for (const m of [...inter.results, ...measured]) {
+          const cpu = m.cpu ? `  cpu node ${m.cpu.nodeUs.toFixed(0)} us, server ${m.cpu.serverUs === null ? '-' : m.cpu.serverUs.toFixed(0)} us` : '';
+          log(`  ${m.id.padEnd(32)} median ${m.ms.median.toFixed(3)} ms  p99 ${m.ms.p99.toFixed(3)} ms  (n=${m.ms.n})${cpu}`);
+        }
       }
     }
 
     // ---- 2. round trips per turn, counted on the wire (proxy) and at the driver ----
     for (const backend of config.backends) {
+      if (backend !== factoryBackend(backend)) continue; // same code as its base backend: same round trips
       const { ours, floor, peers } = live.get(backend)!;
       const length = config.roundTrips.length;
       const rt = backend === 'mongodb' && isFerret ? config.ferretdb.roundTrips : config.roundTrips;
@@ -201,22 +238,29 @@ async function main(): Promise<void> {
       }
     }
 
-    // ---- 3. throughput: many sessions in parallel against one server ----
+    // ---- 3. throughput: many sessions in parallel against one server, store and floor alternating; then many writers on one session ----
     for (const backend of config.backends) {
       const { ours, floor } = live.get(backend)!;
-      const { concurrency, seconds, warmupSeconds } = config.throughput;
+      const { concurrency, seconds, warmupSeconds, segments, oneSessionSeconds } = config.throughput;
       const length = backend === 'mongodb' && isFerret ? config.ferretdb.throughputLength : config.throughput.length;
-      for (const c of [ours, ...(floor ? [floor] : [])]) {
-        await populate(c, `${prefix}t`, length, concurrency);
-        const r: ThroughputResult = await measureThroughput(c, `${prefix}t`, length, concurrency, seconds, warmupSeconds);
-        results.throughput.push(r);
-        log(`throughput ${c.id.padEnd(32)} ${r.turnsPerSecond.toFixed(0)} turns/s  p99 ${r.ms.p99.toFixed(2)} ms`);
+      for (const c of [ours, ...(floor ? [floor] : [])]) await populate(c, `${prefix}t`, length, concurrency);
+      const probe = probes.get(backend);
+      const pairs = await measureThroughputPairs(ours, floor, `${prefix}t`, length, concurrency, seconds, warmupSeconds, segments, probe);
+      results.throughput.push(...pairs.results);
+      if (pairs.ratio) results.throughputRatios.push({ backend, ours: ours.id, floor: floor!.id, ratio: pairs.ratio });
+      for (const r of pairs.results) {
+        log(`throughput ${r.id.padEnd(32)} ${r.turnsPerSecond.toFixed(0)} turns/s  p99 ${r.ms.p99.toFixed(2)} ms  cpu/turn node ${r.cpu.nodeUs.toFixed(0)} us, server ${r.cpu.serverUs?.toFixed(0) ?? '-'} us${r.errors ? `  ${r.errors} errors: ${r.firstError}` : ''}`);
       }
+      if (pairs.ratio) log(`throughput ${ours.id} / ${floor!.id}: median pair ratio ${pairs.ratio.median.toFixed(2)}x (min ${pairs.ratio.min.toFixed(2)}, max ${pairs.ratio.max.toFixed(2)})`);
+      await populate(ours, `${prefix}o`, length, 1);
+      const one = await measureOneSession(ours, `${prefix}o`, length, concurrency, oneSessionSeconds, warmupSeconds, probe);
+      results.throughput.push(one);
+      log(`one session ${one.id.padEnd(31)} ${one.turnsPerSecond.toFixed(0)} turns/s  p99 ${one.ms.p99.toFixed(2)} ms${one.errors ? `  ${one.errors} errors: ${one.firstError}` : ''}`);
     }
 
     // ---- 4. memory: loading a window from a huge session vs a small one (own process) ----
     const { skip = [], bigRuns, smallRuns, samples } = config.memory;
-    const backends = config.backends.filter((b) => !skip.includes(b));
+    const backends = config.backends.filter((b) => !skip.includes(b) && b === factoryBackend(b));
     results.memory = await runMemorySection({
       urls: Object.fromEntries(config.backends.map((b) => [b, urlFor(servers, b)])),
       sizes: Object.fromEntries(
@@ -230,11 +274,15 @@ async function main(): Promise<void> {
     await servers.stop();
   }
   results.durationSeconds = Math.round((performance.now() - started) / 1000);
+  if (results.environment.load) results.environment.load.end = loadavg().map((x) => Math.round(x * 100) / 100);
   const report = buildReport(results);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report.json, null, 2)}\n`);
   writeFileSync(join(outDir, 'latest.svg'), report.svg);
   writeFileSync(join(outDir, 'latest.md'), report.markdown);
+  writeFileSync(join(outDir, 'README-performance.md'), report.readmePerformance);
+  // The full run into the committed results also refreshes bench/README.md's "where the time goes" table.
+  if (config.name === 'full' && !args.out && !args.only) writeReadmeTable(join(import.meta.dirname, '..', 'README.md'), report.whereTimeGoes);
   process.stdout.write(`${report.text}\n`);
   log(`wrote ${join(outDir, 'latest.json')}, latest.svg and latest.md in ${results.durationSeconds} s`);
 }

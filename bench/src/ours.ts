@@ -1,4 +1,5 @@
-import { loadHistory, MemoryStore, type SessionStore } from '@agent-sessions/core';
+import { MemoryStore, type SessionStore } from '@agent-sessions/core';
+import { loadHistory } from '@agent-sessions/core/adapter';
 import { PostgresStore } from '@agent-sessions/postgres';
 import { MongoSessionStore, NEVER, type HeaderDoc, type RunDoc } from '@agent-sessions/mongodb';
 import { RedisStore } from '@agent-sessions/redis';

@@ -28,6 +28,39 @@ export function summarize(samples: readonly number[]): Summary {
   };
 }
 
+/** The spread of a few values (block ratios): median, quartiles, extremes, and the values themselves. */
+export interface Spread {
+  n: number;
+  median: number;
+  q1: number;
+  q3: number;
+  min: number;
+  max: number;
+  values: number[];
+}
+
+export function spread(values: readonly number[]): Spread {
+  const v = values.filter((x) => Number.isFinite(x));
+  const sorted = [...v].sort((a, b) => a - b);
+  // Quartiles by linear interpolation (few values: nearest rank would jump).
+  const at = (q: number) => {
+    if (!sorted.length) return Number.NaN;
+    const pos = q * (sorted.length - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.ceil(pos);
+    return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+  };
+  return {
+    n: sorted.length,
+    median: at(0.5),
+    q1: at(0.25),
+    q3: at(0.75),
+    min: sorted[0] ?? Number.NaN,
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+    values: v.map((x) => round(x, 3)),
+  };
+}
+
 /** Wall time of one call, in milliseconds. */
 export async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();

@@ -1,4 +1,5 @@
-import type { ItemCodec, JsonValue } from '@agent-sessions/core';
+import type { JsonValue } from '@agent-sessions/core';
+import type { ItemCodec } from '@agent-sessions/core/adapter';
 import { AIMessage, HumanMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
 
 /**
