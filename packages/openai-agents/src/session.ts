@@ -1,7 +1,51 @@
-import { MAX_PAGE } from '@agent-sessions/core/adapter';
-import { generateSessionId, loadHistory, validateWindow, type Duration, type JsonObject, type SessionRef, type SessionStore, type WindowOptions } from '@agent-sessions/core/adapter';
-import type { AgentInputItem, Session } from '@openai/agents';
+import {
+  AgentSessionsError,
+  applyWindow,
+  generateSessionId,
+  isAgentSessionsError,
+  loadHistory,
+  validateWindow,
+  type Duration,
+  type JsonObject,
+  type JsonValue,
+  type SessionRef,
+  type SessionStore,
+  type WindowOptions,
+} from '@agent-sessions/core/adapter';
+import * as sdk from '@openai/agents';
+import type {
+  AgentInputItem,
+  OpenAIResponsesCompactionResult,
+  RunContext,
+  RunContextAwareSession,
+  SessionHistoryRewriteArgs,
+  SessionHistoryTransactionArgs,
+} from '@openai/agents';
 import { OPENAI_AGENTS_FORMAT, fromStoredItems, openAIAgentsCodec, toStoredItems } from './codec.js';
+import {
+  applyMutations,
+  asItems,
+  digestOf,
+  foldRuns,
+  markerMetadata,
+  markerOf,
+  operationRunId,
+  readView,
+  rewriteRun,
+  sameItems,
+  type HistoryMarker,
+} from './history.js';
+
+const SOURCE = 'openai-agents';
+/** How often a history rewrite (transaction, mutation, pop) re-reads and retries after losing a race. */
+const REWRITE_ATTEMPTS = 5;
+
+// From 0.18 the runner reads the model's history through `getItemsWithCompactionOwnership` and
+// every other history read (reconciliation, rollback) through `getItems`: the window can then go
+// to the model while the runner compares against the stored history. Older runners read the
+// model's history through `getItems` itself, so there it stays the window.
+const RUNNER_HAS_MODEL_READ =
+  typeof (sdk as unknown as Record<string, unknown>).isOpenAIResponsesCompactionOwnershipAwareSession === 'function';
 
 export interface AgentSessionsSessionOptions {
   /** Where the session lives: any agent-sessions store. Required. */
@@ -12,7 +56,7 @@ export interface AgentSessionsSessionOptions {
   sessionId?: string | undefined;
   /** The session's owner. A session owned by someone else behaves as absent. Default: none. */
   userId?: string | undefined;
-  /** Which history `getItems()` (no limit) hands the runner. Default: the last 10 completed runs, pairs repaired. */
+  /** Which history the model is sent (and `getItems()` called by the app returns). Default: the last 10 completed runs, pairs repaired. */
   window?: WindowOptions<AgentInputItem> | undefined;
   /** The session's time to live, refreshed by every `addItems`. Default: the store's. */
   ttl?: Duration | null | undefined;
@@ -24,18 +68,23 @@ export interface AgentSessionsSessionOptions {
  * The OpenAI Agents SDK's own `Session` over an agent-sessions store, so
  * `run(agent, input, { session })` keeps its history there:
  *
- * - `getItems()` (what the runner calls before a run) returns the configured window: by default
- *   the last 10 completed runs, with no tool call split from its result;
- * - `getItems(n)` returns the latest `n` stored items, oldest first, as the SDK's contract says;
+ * - the model is sent the configured window (by default the last 10 completed runs, no tool
+ *   call split from its result), through the runner's model-input read;
+ * - the runner's other reads (`getItems` with a run context) see the stored history, so its
+ *   reconciliation of resumed writes and compaction compares against what is really stored;
+ * - `getItems(n)` returns the latest `n` items, oldest first, as the SDK's contract says;
  * - each `addItems` batch becomes one run; an empty batch writes nothing;
- * - `popItem` removes the newest item, `clearSession` deletes the session.
+ * - `popItem` removes the newest item, `clearSession` deletes the session;
+ * - history transactions, mutations and compaction are each one atomic, idempotent append.
  */
-export class AgentSessionsSession implements Session {
+export class AgentSessionsSession implements RunContextAwareSession<unknown> {
+  /** The runner passes its run context to every history call: that is how its reads are told from the app's. */
+  readonly acceptsRunContext = true as const;
   readonly store: SessionStore;
   readonly agentId: string;
   readonly sessionId: string;
   readonly userId: string | undefined;
-  private readonly window: WindowOptions<AgentInputItem>;
+  private readonly windowOptions: WindowOptions<AgentInputItem>;
   private readonly ttl: Duration | null | undefined;
   private readonly sessionMetadata: JsonObject | undefined;
 
@@ -44,8 +93,8 @@ export class AgentSessionsSession implements Session {
     this.agentId = options.agentId;
     this.sessionId = options.sessionId ?? generateSessionId();
     this.userId = options.userId;
-    this.window = options.window ?? {};
-    validateWindow(this.window);
+    this.windowOptions = options.window ?? {};
+    validateWindow(this.windowOptions);
     this.ttl = options.ttl;
     this.sessionMetadata = options.sessionMetadata;
   }
@@ -58,54 +107,207 @@ export class AgentSessionsSession implements Session {
     return this.sessionId;
   }
 
-  async getItems(limit?: number): Promise<AgentInputItem[]> {
+  /**
+   * No limit, called by the app: the window (what the model is sent). No limit, called by the
+   * runner (with its run context): the stored history since the latest compaction item, which
+   * only grows by what is appended. A limit: the latest `limit` stored items, oldest first.
+   */
+  async getItems(limit?: number, runContext?: RunContext<unknown>): Promise<AgentInputItem[]> {
     if (limit === undefined) {
-      const { items } = await loadHistory(this.store, this.ref, openAIAgentsCodec, this.window);
-      return items;
+      if (runContext !== undefined && RUNNER_HAS_MODEL_READ) return asItems((await readView(this.store, this.ref)).items);
+      return this.modelWindow();
     }
     // Zero or less is nothing (where `slice(-0)` would be everything); NaN is nothing too.
     const n = Math.floor(limit);
-    return n > 0 ? this.latestItems(n) : [];
+    if (!(n > 0)) return [];
+    return asItems((await readView(this.store, this.ref, n)).items.slice(-n));
   }
 
-  /** The latest `limit` stored items of any run, oldest first, read a page of runs at a time. */
-  private async latestItems(limit: number): Promise<AgentInputItem[]> {
-    const collected: AgentInputItem[][] = [];
-    let count = 0;
-    let beforeSeq: number | undefined;
-    while (count < limit) {
-      // Every run holds at least one item, so `limit - count` more runs always suffice.
-      const want = Math.min(limit - count, MAX_PAGE);
-      const runs = await this.store.listRuns({ ...this.ref, limit: want, beforeSeq });
-      for (let i = runs.length - 1; i >= 0; i--) {
-        const items = fromStoredItems(runs[i]!.items);
-        collected.unshift(items);
-        count += items.length;
-      }
-      const first = runs[0];
-      if (!first || runs.length < want || first.seq <= 1) break;
-      beforeSeq = first.seq;
-    }
-    return collected.flat().slice(-limit);
+  /** The runner's model-input read (SDK 0.18+): the window, with a receipt the runner hands back. */
+  async getItemsWithCompactionOwnership(_runContext?: RunContext<unknown>): Promise<{ items: AgentInputItem[]; ownership: object }> {
+    return { items: await this.modelWindow(), ownership: {} };
   }
 
-  async addItems(items: AgentInputItem[]): Promise<void> {
+  /** The window: core's window over the runs, each change of history (replaced suffixes, compaction) applied. */
+  private async modelWindow(): Promise<AgentInputItem[]> {
+    const loaded = await loadHistory(this.store, this.ref, openAIAgentsCodec, this.windowOptions);
+    const last = loaded.runs[loaded.runs.length - 1];
+    if (!last) return loaded.items;
+    const items = fromStoredItems(foldRuns(loaded.runs));
+    const folded = { ...last, status: 'completed' as const, items: items as unknown as JsonValue[] };
+    return applyWindow([folded], openAIAgentsCodec, { ...this.windowOptions, lastRuns: 1 }, loaded.session).items;
+  }
+
+  async addItems(items: AgentInputItem[], _runContext?: RunContext<unknown>): Promise<void> {
     if (items.length === 0) return;
-    await this.store.appendRun({
-      ...this.ref,
-      format: OPENAI_AGENTS_FORMAT,
-      items: toStoredItems(items),
-      ttl: this.ttl,
-      sessionMetadata: this.sessionMetadata,
-    });
+    await this.append(toStoredItems(items));
   }
 
-  async popItem(): Promise<AgentInputItem | undefined> {
-    const popped = await this.store.popItem(this.ref);
-    return popped ? fromStoredItems([popped.item])[0] : undefined;
+  /** The runner's append (SDK 0.18+). A receipt changes nothing here: no compaction is run behind the runner's back. */
+  async addItemsWithCompactionOwnership(items: AgentInputItem[], _ownership: object | null, _runContext?: RunContext<unknown>): Promise<void> {
+    await this.addItems(items);
   }
 
-  async clearSession(): Promise<void> {
+  /**
+   * Server-side compaction (a model output that starts with a `compaction` item): appended as
+   * one run, the compaction item first. It is the replay boundary: the history starts there,
+   * and the runs before it stay stored as the record of what happened.
+   */
+  async replaceHistoryWithCompaction(items: AgentInputItem[], _runContext?: RunContext<unknown>): Promise<void> {
+    const first = items[0] as { type?: unknown } | undefined;
+    if (first?.type !== 'compaction') {
+      throw new AgentSessionsError('invalid_input', 'replaceHistoryWithCompaction() takes items that start with a compaction item', {
+        source: SOURCE,
+      });
+    }
+    await this.append(toStoredItems(items));
+  }
+
+  /**
+   * This session does not call `responses.compact` itself (wrap it in the SDK's
+   * `OpenAIResponsesCompactionSession` for that): the window bounds what the model is sent.
+   */
+  async runCompaction(): Promise<OpenAIResponsesCompactionResult | null> {
+    return null;
+  }
+
+  /** Removes and returns the newest item of the history. Concurrent pops never return the same item. */
+  async popItem(_runContext?: RunContext<unknown>): Promise<AgentInputItem | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const { runs } = await this.store.readHistory({ ...this.ref, limit: 1 });
+      const newest = runs[0];
+      if (!newest) return undefined;
+      const last = newest.items[newest.items.length - 1] as { type?: unknown } | undefined;
+      const endsRewrite = newest.items.length === 1 && (markerOf(newest)?.replaces ?? 0) > 0;
+      if (last?.type !== 'compaction' && !endsRewrite) {
+        // The newest run's last item is the history's last item: the store pops it atomically.
+        const popped = await this.store.popItem(this.ref);
+        return popped ? asItems([popped.item])[0] : undefined;
+      }
+      // Removing that item from the store would bring back what it replaced: append the
+      // history without it instead.
+      const view = await readView(this.store, this.ref);
+      const item = view.items[view.items.length - 1];
+      if (item === undefined) return undefined;
+      try {
+        await this.rewrite(view.items, view.items.slice(0, -1), view.lastSeq, {});
+        return asItems([item])[0];
+      } catch (err) {
+        if (!lostRace(err) || attempt >= REWRITE_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  async clearSession(_runContext?: RunContext<unknown>): Promise<void> {
     await this.store.deleteSession(this.ref);
   }
+
+  /**
+   * The SDK's atomic, idempotent history change: `append_items` or `replace_suffix`, as one run
+   * whose id is derived from `operationId` (a retry finds it stored and changes nothing) and
+   * whose append carries the `lastSeq` it checked the suffix against (`conflict` if another
+   * write landed in between). Reusing an operation id for another transaction, or a suffix
+   * that does not match, fails with `conflict` and changes nothing.
+   */
+  async applyHistoryTransaction(args: SessionHistoryTransactionArgs, _runContext?: RunContext<unknown>): Promise<void> {
+    const { operationId, transaction } = checkTransaction(args);
+    const runId = operationRunId(operationId);
+    const digest = digestOf(transaction);
+    const marker: HistoryMarker = { operationId, digest };
+    if (transaction.type === 'append_items') {
+      if (transaction.items.length === 0) return;
+      const { run, created } = await this.store.appendRun({ ...this.appendBase(), runId, items: toStoredItems(transaction.items), metadata: markerMetadata(marker) });
+      if (!created) assertSameOperation(markerOf(run), digest);
+      return;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const view = await readView(this.store, this.ref);
+      const done = view.runs.find((r) => r.runId === runId);
+      if (done) return assertSameOperation(markerOf(done), digest);
+      const expected = toStoredItems(transaction.expectedSuffix);
+      const start = view.items.length - expected.length;
+      if (start < 0 || !sameItems(view.items.slice(start), expected)) {
+        throw preconditionFailed('Session history suffix no longer matches the transaction precondition.');
+      }
+      try {
+        await this.rewrite(view.items, [...view.items.slice(0, start), ...toStoredItems(transaction.replacement)], view.lastSeq, marker, runId);
+        return;
+      } catch (err) {
+        if (!lostRace(err) || attempt >= REWRITE_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  /** The SDK's history mutations (`replace_function_call`), applied as one append that restates the changed tail. */
+  async applyHistoryMutations(args: SessionHistoryRewriteArgs): Promise<void> {
+    if (args.mutations.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      const view = await readView(this.store, this.ref);
+      const next = applyMutations(view.items, args.mutations);
+      try {
+        await this.rewrite(view.items, next, view.lastSeq, {});
+        return;
+      } catch (err) {
+        if (!lostRace(err) || attempt >= REWRITE_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private appendBase() {
+    return { ...this.ref, format: OPENAI_AGENTS_FORMAT, ttl: this.ttl, sessionMetadata: this.sessionMetadata };
+  }
+
+  private async append(items: JsonValue[]): Promise<void> {
+    await this.store.appendRun({ ...this.appendBase(), items });
+  }
+
+  /** Turns history `from` (read at `lastSeq`) into `to` with one append, or deletes the session when `to` is empty. */
+  private async rewrite(from: JsonValue[], to: JsonValue[], lastSeq: number, marker: HistoryMarker, runId?: string): Promise<void> {
+    const run = rewriteRun(from, to);
+    if (run === null) return;
+    if ('clear' in run) {
+      await this.store.deleteSession(this.ref);
+      return;
+    }
+    const { run: stored, created } = await this.store.appendRun({
+      ...this.appendBase(),
+      runId,
+      items: run.items,
+      metadata: markerMetadata({ ...marker, replaces: run.replaces }),
+      expectedLastSeq: lastSeq,
+    });
+    if (!created && marker.digest !== undefined) assertSameOperation(markerOf(stored), marker.digest);
+  }
+}
+
+function lostRace(err: unknown): boolean {
+  return isAgentSessionsError(err) && err.code === 'conflict' && !(err as { historyPrecondition?: boolean }).historyPrecondition;
+}
+
+function assertSameOperation(stored: HistoryMarker | undefined, digest: string): void {
+  if (stored?.digest !== digest) throw preconditionFailed('Session history operation was already applied with a different transaction.');
+}
+
+/** A `conflict` that re-reading cannot resolve: never retried. */
+function preconditionFailed(message: string): AgentSessionsError {
+  const err = new AgentSessionsError('conflict', message, { source: SOURCE });
+  (err as { historyPrecondition?: boolean }).historyPrecondition = true;
+  return err;
+}
+
+type Transaction = SessionHistoryTransactionArgs['transaction'];
+
+function checkTransaction(args: SessionHistoryTransactionArgs): { operationId: string; transaction: Transaction } {
+  const invalid = (message: string) => new AgentSessionsError('invalid_input', message, { source: SOURCE });
+  if (typeof args !== 'object' || args === null) throw invalid('Session history transaction arguments are invalid.');
+  const { operationId, transaction } = args;
+  if (typeof operationId !== 'string' || operationId.trim() === '') {
+    throw invalid('Session history transaction operationId must be a non-empty string.');
+  }
+  if (typeof transaction !== 'object' || transaction === null) throw invalid('Session history transaction must be an object.');
+  if (transaction.type === 'append_items' && Array.isArray(transaction.items)) return { operationId, transaction };
+  if (transaction.type === 'replace_suffix' && Array.isArray(transaction.expectedSuffix) && Array.isArray(transaction.replacement)) {
+    return { operationId, transaction };
+  }
+  throw invalid('Unsupported session history transaction type.');
 }
