@@ -1,8 +1,9 @@
+// The augmentation below needs the app entry in the program.
+import type {} from '@agent-sessions/core';
 import { registerAdapter } from '@agent-sessions/core/adapter';
 import type { Runnable } from '@langchain/core/runnables';
-import type { ReactAgent } from 'langchain';
 import { isLangChainAgent, isLangChainRunnable, type AgentLike } from './detect.js';
-import { SessionRunnable, type SessionAgent, type WithSessionStorageOptions } from './wrap.js';
+import { SessionRunnable, type SessionWrapped, type WithSessionStorageOptions } from './wrap.js';
 
 export { LANGCHAIN_FORMAT, langchainCodec, toStoredMessages, fromStoredMessages } from './codec.js';
 export { isLangChainAgent, isLangChainRunnable, type AgentLike } from './detect.js';
@@ -19,19 +20,20 @@ export { sessionStorageMiddleware, type SessionStorageMiddlewareOptions } from '
 export { SessionChatMessageHistory, type SessionChatMessageHistoryOptions } from './chat-history.js';
 
 // Makes `withSessionStorage` from @agent-sessions/core return these types for LangChain input.
+// The wrapped type follows the runnable's or agent's own input, output and call options.
 declare module '@agent-sessions/core' {
-  interface SessionAdapters {
+  interface SessionAdapters<A> {
     /** A chat model, an LCEL chain or a compiled LangGraph graph. */
     langchain: {
       agent: Runnable;
       options: WithSessionStorageOptions;
-      wrapped: SessionRunnable;
+      wrapped: A extends Runnable ? SessionWrapped<A> : never;
     };
     /** A `createAgent` agent (`ReactAgent`, which is not a Runnable). */
     'langchain-agent': {
       agent: AgentLike;
       options: WithSessionStorageOptions;
-      wrapped: SessionAgent<ReactAgent>;
+      wrapped: A extends AgentLike ? SessionWrapped<A> : never;
     };
   }
 }

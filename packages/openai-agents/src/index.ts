@@ -1,3 +1,5 @@
+// The augmentation below needs the app entry in the program.
+import type {} from '@agent-sessions/core';
 import { registerAdapter } from '@agent-sessions/core/adapter';
 import type { Agent } from '@openai/agents';
 import { isOpenAIAgent } from './detect.js';
@@ -18,13 +20,14 @@ export type {
   StaleHistoryPolicy,
 } from './options.js';
 
-// Makes core's `withSessionStorage(agent, options)` return a SessionAgent for an OpenAI Agents agent.
+// Makes core's `withSessionStorage(agent, options)` return a SessionAgent for an OpenAI Agents
+// agent, typed by the agent itself (its context and output types survive the wrapping).
 declare module '@agent-sessions/core' {
-  interface SessionAdapters {
+  interface SessionAdapters<A> {
     'openai-agents': {
       agent: Agent<any, any>;
       options: WithSessionStorageOptions;
-      wrapped: SessionAgent<Agent<any, any>>;
+      wrapped: A extends Agent<any, any> ? SessionAgent<A> : never;
     };
   }
 }
