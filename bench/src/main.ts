@@ -104,6 +104,7 @@ async function main(): Promise<void> {
   try {
     // ---- 1. per-turn cost: ours and the floor interleaved turn by turn; the peers after them, on the same server ----
     const live = new Map<Backend, { ours: Contender; floor?: Contender | undefined; peers: Contender[] }>();
+    const failed = new Set<Backend>();
     for (const backend of config.backends) {
       const url = urlFor(servers, backend);
       const oursFactory = byBackend(OURS, backend)[0];
@@ -128,6 +129,9 @@ async function main(): Promise<void> {
       live.set(backend, { ours, floor, peers });
       const ferret = backend === 'mongodb' && isFerret;
 
+      // A backend that fails mid-way (a server too slow for the store's call timeout on a loaded
+      // machine, say) is reported under "not measured" with its error, and the rest carries on.
+      try {
       for (const length of config.lengths) {
         const plan = (ferret ? config.ferretdb.plan : config.plan)[length]!;
         const t0 = performance.now();
@@ -172,11 +176,15 @@ async function main(): Promise<void> {
           log(`  ${m.id.padEnd(32)} median ${m.ms.median.toFixed(3)} ms  p99 ${m.ms.p99.toFixed(3)} ms  (n=${m.ms.n})${cpu}`);
         }
       }
+      } catch (err) {
+        failed.add(backend);
+        notMeasured(ours, err, `${backend}, per-turn section (this backend's later sections skipped)`);
+      }
     }
 
     // ---- 2. round trips per turn, counted on the wire (proxy) and at the driver ----
     for (const backend of config.backends) {
-      if (backend !== factoryBackend(backend)) continue; // same code as its base backend: same round trips
+      if (backend !== factoryBackend(backend) || failed.has(backend)) continue; // postgres-fsync: same code as postgres, same round trips
       const { ours, floor, peers } = live.get(backend)!;
       const length = config.roundTrips.length;
       const rt = backend === 'mongodb' && isFerret ? config.ferretdb.roundTrips : config.roundTrips;
@@ -240,6 +248,7 @@ async function main(): Promise<void> {
 
     // ---- 3. throughput: many sessions in parallel against one server, store and floor alternating; then many writers on one session ----
     for (const backend of config.backends) {
+      if (failed.has(backend)) continue;
       const { ours, floor } = live.get(backend)!;
       const { concurrency, seconds, warmupSeconds, segments, oneSessionSeconds } = config.throughput;
       const length = backend === 'mongodb' && isFerret ? config.ferretdb.throughputLength : config.throughput.length;
@@ -260,7 +269,7 @@ async function main(): Promise<void> {
 
     // ---- 4. memory: loading a window from a huge session vs a small one (own process) ----
     const { skip = [], bigRuns, smallRuns, samples } = config.memory;
-    const backends = config.backends.filter((b) => !skip.includes(b) && b === factoryBackend(b));
+    const backends = config.backends.filter((b) => !skip.includes(b) && b === factoryBackend(b) && !failed.has(b));
     results.memory = await runMemorySection({
       urls: Object.fromEntries(config.backends.map((b) => [b, urlFor(servers, b)])),
       sizes: Object.fromEntries(
