@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
+import { iterateRuns } from '@agent-sessions/core';
 import type { Run, SessionRef, SessionStore } from '@agent-sessions/core/store';
 import { part, ref, type ConformanceOptions } from './context.js';
 
 /** Every run of a session, oldest first, paging back through `listRuns` 1,000 at a time. */
+/** Every run of a session, oldest first, read in bounded pages (core's `iterateRuns`). */
 export async function allRuns(store: SessionStore, session: SessionRef): Promise<Run[]> {
   const out: Run[] = [];
-  let before: number | undefined;
-  for (;;) {
-    const page = await store.listRuns({ ...session, limit: 1000, beforeSeq: before });
-    out.unshift(...page);
-    if (page.length < 1000 || !page[0]) return out;
-    before = page[0].seq;
-  }
+  for await (const run of iterateRuns(store, session, { order: 'asc', pageSize: 1000 })) out.push(run);
+  return out;
 }
 
 function assertGapless(runs: Run[], n: number): void {

@@ -1,6 +1,7 @@
 import { allRuns, concurrencyTests } from './concurrency.js';
 import type { ConformanceOptions } from './context.js';
 import { appDataTests } from './app-data.js';
+import { edgeTests } from './edges.js';
 import { historyTests } from './history.js';
 import { isolationTests } from './isolation.js';
 import { listingTests } from './listing.js';
@@ -26,6 +27,7 @@ export {
   modelBasedTests,
   historyTests,
   appDataTests,
+  edgeTests,
 };
 
 /** Every part of the suite, by name. */
@@ -41,6 +43,7 @@ export const PARTS = {
   modelBased: modelBasedTests,
   history: historyTests,
   appData: appDataTests,
+  edges: edgeTests,
 } as const;
 
 export type PartName = keyof typeof PARTS;
