@@ -159,8 +159,13 @@ export async function importDriver(name: 'pg' | '@electric-sql/pglite'): Promise
   try {
     return await import(name);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    // The loader's error, or one wrapping it (bundlers and test runners wrap it in a cause).
+    let missing = false;
+    for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+      const code = (e as { code?: string }).code;
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') missing = true;
+    }
+    if (missing) {
       throw new NotImplementedError(`the '${name}' package is not installed: npm install ${name}`, {
         source: 'postgres',
         cause: err,

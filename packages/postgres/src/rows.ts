@@ -58,11 +58,11 @@ export type HistoryRow = HeaderRow & {
 
 export function historyRun(r: HistoryRow): Run {
   return {
-    runId: r.run_id,
+    runId: undot(r.run_id),
     seq: Number(r.seq),
     createdAt: Number(r.run_created_at),
     status: r.status as RunStatus,
-    format: r.format,
+    format: undot(r.format),
     items: JSON.parse(r.items) as JsonValue[],
     usage: r.usage === null ? null : (JSON.parse(r.usage) as JsonObject),
     metadata: r.run_metadata === null ? null : (JSON.parse(r.run_metadata) as JsonObject),
@@ -91,19 +91,22 @@ export interface PruneRow {
 }
 
 const num = (v: Int | null): number | null => (v === null ? null : Number(v));
+/** Text the SQL sent behind a '.' (see `dot` in sql.ts). */
+export const undot = (v: string): string => v.slice(1);
+const undotNull = (v: string | null): string | null => (v === null ? null : v.slice(1));
 
 export function toHeader(r: HeaderRow): SessionHeader {
   return completeHeader({
-    agentId: r.agent_id,
-    sessionId: r.session_id,
-    userId: r.user_id,
+    agentId: undot(r.agent_id),
+    sessionId: undot(r.session_id),
+    userId: undotNull(r.user_id),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
     expiresAt: num(r.expires_at),
     ttlMs: num(r.ttl_ms),
     metadata: JSON.parse(r.metadata) as JsonObject,
     state: JSON.parse(r.state) as JsonObject,
-    summary: r.summary,
+    summary: undotNull(r.summary),
     version: Number(r.version),
     lastSeq: Number(r.last_seq),
 
@@ -112,11 +115,11 @@ export function toHeader(r: HeaderRow): SessionHeader {
 
 export function toRun(r: RunRow): Run {
   return {
-    runId: r.run_id,
+    runId: undot(r.run_id),
     seq: Number(r.seq),
     createdAt: Number(r.created_at),
     status: r.status as RunStatus,
-    format: r.format,
+    format: undot(r.format),
     items: JSON.parse(r.items) as JsonValue[],
     usage: r.usage === null ? null : (JSON.parse(r.usage) as JsonObject),
     metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as JsonObject),
@@ -126,7 +129,7 @@ export function toRun(r: RunRow): Run {
 /** The stored run an idempotent retry of the append found. */
 export function existingRun(row: AppendRow, runId: string): Run {
   return toRun({
-    run_id: runId,
+    run_id: `.${runId}`,
     seq: row.run_seq as Int,
     created_at: row.run_created_at as Int,
     status: row.run_status as string,

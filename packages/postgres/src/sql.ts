@@ -2,7 +2,7 @@ import { MAX_TTL_MS } from '@agent-sessions/core/store';
 import type { TableNames } from './names.js';
 
 /** Rows one batched delete removes at most: a few ms of work, so no statement holds the server long. */
-export const DELETE_BATCH = 2000;
+export const DELETE_BATCH = 1000;
 
 /**
  * Every statement the store runs, built once per store from its table names. Values always
@@ -31,16 +31,21 @@ export interface Statements {
   listSessions(filters: { user: boolean; after: boolean; before: boolean; cursor: boolean }): string;
 }
 
+// Text that may start with U+FEFF comes back behind a '.' (rows.ts strips it): PGlite decodes
+// each value with a TextDecoder, which drops a leading byte order mark. JSON text never starts
+// with one.
+const dot = (col: string, as: string) => `'.' || ${col} AS ${as}`;
+
 /** The header columns, JSON as text. `expires` and `lastSeq` override those expressions. */
 function cols(a: string, expires = `${a}.expires_at`, lastSeq = `${a}.last_seq`): string {
-  return `${a}.agent_id, ${a}.session_id, ${a}.user_id, ${a}.created_at, ${a}.updated_at, ${expires} AS expires_at, ${a}.ttl_ms, ${a}.metadata::text AS metadata, ${a}.state::text AS state, ${a}.summary, ${a}.version, ${lastSeq} AS last_seq`;
+  return `${dot(`${a}.agent_id`, 'agent_id')}, ${dot(`${a}.session_id`, 'session_id')}, ${dot(`${a}.user_id`, 'user_id')}, ${a}.created_at, ${a}.updated_at, ${expires} AS expires_at, ${a}.ttl_ms, ${a}.metadata::text AS metadata, ${a}.state::text AS state, ${dot(`${a}.summary`, 'summary')}, ${a}.version, ${lastSeq} AS last_seq`;
 }
 
 // The run columns as NULLs, and the header columns as NULLs, for the two kinds of rows readHistory returns.
 const NO_RUN = `NULL::text AS run_id, NULL::bigint AS seq, NULL::bigint AS run_created_at, NULL::text AS status, NULL::text AS format, NULL::text AS items, NULL::text AS usage, NULL::text AS run_metadata`;
 const NO_HEADER = `NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint`;
 const HISTORY_RUN = (a: string) =>
-  `${a}.run_id, ${a}.seq, ${a}.created_at, ${a}.status, ${a}.format, ${a}.items::text, ${a}.usage::text, ${a}.metadata::text`;
+  `${dot(`${a}.run_id`, 'run_id')}, ${a}.seq, ${a}.created_at, ${a}.status, ${dot(`${a}.format`, 'format')}, ${a}.items::text, ${a}.usage::text, ${a}.metadata::text`;
 
 /**
  * readHistory: the header (row kind 0) and the window (kind 1, newest first) from one snapshot,
@@ -73,7 +78,7 @@ ORDER BY kind, seq DESC`;
 }
 
 const RUN_COLS = (a: string) =>
-  `${a}.run_id, ${a}.seq, ${a}.created_at, ${a}.status, ${a}.format, ${a}.items::text AS items, ${a}.usage::text AS usage, ${a}.metadata::text AS metadata`;
+  `${dot(`${a}.run_id`, 'run_id')}, ${a}.seq, ${a}.created_at, ${a}.status, ${dot(`${a}.format`, 'format')}, ${a}.items::text AS items, ${a}.usage::text AS usage, ${a}.metadata::text AS metadata`;
 
 // The expiry a write at `now` gives a session: its TTL, bounded as core bounds every TTL.
 const refresh = (now: string, a: string) => `${now}::bigint + LEAST(${a}.ttl_ms, ${MAX_TTL_MS}::bigint)`;
@@ -316,7 +321,7 @@ WITH h AS (
   DELETE FROM ${R} r USING last l, hu
   WHERE r.session_pk = hu.id AND r.seq = l.seq AND l.n <= 1
 )
-SELECT (l.items -> (l.n - 1))::text AS item, l.run_id, l.seq, EXISTS (SELECT 1 FROM hu) AS won FROM last l`,
+SELECT (l.items -> (l.n - 1))::text AS item, ${dot('l.run_id', 'run_id')}, l.seq, EXISTS (SELECT 1 FROM hu) AS won FROM last l`,
 
     /*
      * One batch of prune; the store repeats it while any part was full or runs of expired
@@ -328,7 +333,9 @@ SELECT (l.items -> (l.n - 1))::text AS item, l.run_id, l.seq, EXISTS (SELECT 1 F
     prune: `
 WITH dead_runs AS (
   DELETE FROM ${R} r USING (
-    SELECT x.session_pk, x.seq FROM ${S} s JOIN ${R} x ON x.session_pk = s.id
+    SELECT x.session_pk, x.seq FROM ${S} s CROSS JOIN LATERAL (
+      SELECT y.session_pk, y.seq FROM ${R} y WHERE y.session_pk = s.id ORDER BY y.seq LIMIT ${DELETE_BATCH}
+    ) x
     WHERE s.expires_at IS NOT NULL AND s.expires_at <= $2::bigint AND ($1::text IS NULL OR s.agent_id = $1::text)
     LIMIT ${DELETE_BATCH}
   ) d
@@ -348,6 +355,7 @@ WITH dead_runs AS (
     SELECT x.session_pk, x.seq FROM ${R} x JOIN ${S} s ON s.id = x.session_pk
     WHERE $3::bigint IS NOT NULL AND x.created_at < $3::bigint
       AND (s.expires_at IS NULL OR s.expires_at > $2::bigint) AND ($1::text IS NULL OR s.agent_id = $1::text)
+    ORDER BY x.created_at
     LIMIT ${DELETE_BATCH}
   ) d
   WHERE r.session_pk = d.session_pk AND r.seq = d.seq
@@ -414,7 +422,7 @@ SELECT CASE
     ELSE 'retry'
   END,
   ${cols('s', 'CASE WHEN s.expires_at IS NOT NULL AND s.expires_at <= $4::bigint THEN NULL ELSE s.expires_at END', 'CASE WHEN s.expires_at IS NOT NULL AND s.expires_at <= $4::bigint THEN 0 ELSE s.last_seq END')},
-  r.seq, r.created_at, r.status, r.format, r.items::text, r.usage::text, r.metadata::text
+  r.seq, r.created_at, r.status, '.' || r.format, r.items::text, r.usage::text, r.metadata::text
 FROM (SELECT 1) one
   LEFT JOIN ${S} s ON s.agent_id = $1::text AND s.session_id = $2::text
   LEFT JOIN ${R} r ON r.session_pk = s.id AND r.run_id = $9::text

@@ -26,7 +26,7 @@ import { assertKnownVersion, migrateRunner, schemaVersion } from './migrations.j
 import { tableNames, type TableNames } from './names.js';
 import type { PostgresConnectionOptions, PostgresStoreOptions } from './options.js';
 import { openPool } from './open.js';
-import { existingRun, historyRun, jsonParam, toHeader, toRun, type AppendRow, type HeaderRow, type HistoryRow, type PoppedRow, type RunRow } from './rows.js';
+import { existingRun, historyRun, jsonParam, undot, toHeader, toRun, type AppendRow, type HeaderRow, type HistoryRow, type PoppedRow, type RunRow } from './rows.js';
 import { deleteSession, prune, purgeExpired } from './deletes.js';
 import { statements, type Statements } from './sql.js';
 
@@ -269,7 +269,7 @@ export class PostgresStore extends SessionStore {
       if (!row) return null; // absent for this caller, or no runs
       // Another writer changed the session after our snapshot: read again.
       if (!row.won) return LOST_RACE;
-      return { item: JSON.parse(row.item ?? 'null') as PoppedItem['item'], runId: row.run_id, seq: Number(row.seq) };
+      return { item: JSON.parse(row.item ?? 'null') as PoppedItem['item'], runId: undot(row.run_id), seq: Number(row.seq) };
     });
   }
 
