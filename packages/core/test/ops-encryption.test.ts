@@ -72,6 +72,23 @@ describe('Encryption: items', () => {
     expectDecryptionError(() => enc.openItems(A, S, 'run-1', [three[0]!, three[2]!]));
   });
 
+  it('a value already opened (and cached) at its place still fails anywhere else', () => {
+    const sealed = enc.sealItems(A, S, 'run-1', ['a', 'b']);
+    expect(enc.openItems(A, S, 'run-1', sealed)).toEqual(['a', 'b']);
+    expect(enc.openItems(A, S, 'run-1', sealed)).toEqual(['a', 'b']);
+    expectDecryptionError(() => enc.openItems(A, S, 'run-2', sealed));
+    expectDecryptionError(() => enc.openItems(A, 'sess-2', 'run-1', sealed));
+    expectDecryptionError(() => enc.openItems(A, S, 'run-1', [sealed[1]!, sealed[0]!]));
+    const state = enc.sealState(A, S, { x: 1 });
+    expect(enc.openState(A, S, state)).toEqual({ x: 1 });
+    expectDecryptionError(() => enc.openState(A, 'sess-2', state));
+    // Each open returns a fresh object: changing one never changes what the next read returns.
+    const one = enc.sealItems(A, S, 'run-1', [{ k: 1 }]);
+    const first = enc.openItems(A, S, 'run-1', one);
+    (first[0] as { k: number }).k = 2;
+    expect(enc.openItems(A, S, 'run-1', one)).toEqual([{ k: 1 }]);
+  });
+
   it('opens a popped item (position unknown) by the position it is bound to, and only in its run', () => {
     const sealed = enc.sealItems(A, S, 'run-1', ['a', 'b', 'c']);
     expect(enc.openItem(sealed[2]!, { agentId: A, sessionId: S, runId: 'run-1', index: null })).toBe('c');

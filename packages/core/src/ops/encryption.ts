@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync, type KeyObject } from 'node:crypto';
 import { AgentSessionsError, invalidInput } from '../errors.js';
 import type { JsonObject, JsonValue } from '../types.js';
 
@@ -34,6 +34,9 @@ const VERSION = 'v1';
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** Opened values kept per store, so a window read again (every turn) is not decrypted again. */
+const CACHE_ENTRIES = 4096;
+const CACHE_CHARS = 8 * 1024 * 1024;
 
 /** A value that cannot be opened: wrong key, unknown key id, altered, or moved from elsewhere. Code `internal`. */
 export class DecryptionError extends AgentSessionsError {
@@ -83,7 +86,11 @@ function keyBytes(id: string, key: EncryptionKey): Buffer {
  */
 export class Encryption {
   readonly currentKeyId: string;
-  readonly #keys = new Map<string, Buffer>();
+  readonly #keys = new Map<string, KeyObject>();
+  // Sealed text at its place -> plaintext JSON, least recently used first. A hit needs the very
+  // envelope at the very place it was authenticated at, so a copied or altered value still fails.
+  readonly #opened = new Map<string, { aad: string; plain: string }>();
+  #openedChars = 0;
   readonly #sourceOf: () => string | undefined;
 
   /** `source` names the store in errors; a function is read when an error is made (a subclass's name is set after the base constructor). */
@@ -91,7 +98,7 @@ export class Encryption {
     this.#sourceOf = typeof source === 'function' ? source : () => source;
     const src = this.#sourceOf();
     if (typeof option === 'string' || option instanceof Uint8Array) {
-      this.#keys.set(DEFAULT_KEY_ID, keyBytes(DEFAULT_KEY_ID, option));
+      this.#keys.set(DEFAULT_KEY_ID, createSecretKey(keyBytes(DEFAULT_KEY_ID, option)));
       this.currentKeyId = DEFAULT_KEY_ID;
       return;
     }
@@ -100,7 +107,7 @@ export class Encryption {
     }
     for (const [id, key] of Object.entries(option.keys)) {
       if (!KEY_ID.test(id)) throw invalidInput(`encryption key id '${id}' must be 1 to 32 of A-Z a-z 0-9 _ -`, src);
-      this.#keys.set(id, keyBytes(id, key));
+      this.#keys.set(id, createSecretKey(keyBytes(id, key)));
     }
     if (typeof option.current !== 'string' || !this.#keys.has(option.current)) {
       throw invalidInput(`encryption.current ('${String(option.current)}') must name one of the keys`, src);
@@ -173,9 +180,9 @@ export class Encryption {
   #seal(plain: string, place: Place): string {
     const kid = this.currentKeyId;
     const pos = place.kind === 'item' ? String(place.index) : '-';
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.#keys.get(kid) as Buffer, iv);
-    cipher.setAAD(associatedData(kid, pos, place));
+    const iv = nextIv();
+    const cipher = createCipheriv('aes-256-gcm', this.#keys.get(kid) as KeyObject, iv);
+    cipher.setAAD(Buffer.from(associatedData(kid, pos, place), 'utf8'));
     const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]);
     return `${VERSION}:${kid}:${pos}:${iv.toString('base64url')}:${body.toString('base64url')}`;
   }
@@ -196,16 +203,41 @@ export class Encryption {
     // An item's position is bound; a caller that knows where the item sits also checks it.
     const expected = place.kind === 'item' ? (place.index === null || place.index === undefined ? pos : String(place.index)) : '-';
     if (pos !== expected) throw this.#moved(place, pos);
+    const aad = associatedData(kid, pos, place);
+    const hit = this.#opened.get(sealed);
+    if (hit !== undefined && hit.aad === aad) {
+      this.#opened.delete(sealed);
+      this.#opened.set(sealed, hit);
+      return hit.plain;
+    }
+    let plain: string;
     try {
       const iv = Buffer.from(ivText, 'base64url');
       const body = Buffer.from(bodyText, 'base64url');
       if (iv.length !== IV_BYTES || body.length < TAG_BYTES) throw new Error('truncated envelope');
       const decipher = createDecipheriv('aes-256-gcm', key, iv);
-      decipher.setAAD(associatedData(kid, pos, place));
+      decipher.setAAD(Buffer.from(aad, 'utf8'));
       decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-      return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+      plain = Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString('utf8');
     } catch (err) {
       throw this.#moved(place, pos, err);
+    }
+    this.#remember(sealed, aad, plain);
+    return plain;
+  }
+
+  #remember(sealed: string, aad: string, plain: string): void {
+    const size = sealed.length + aad.length + plain.length;
+    if (size > CACHE_CHARS / 16) return;
+    const before = this.#opened.get(sealed);
+    if (before) this.#openedChars -= sealed.length + before.aad.length + before.plain.length;
+    this.#opened.delete(sealed);
+    this.#opened.set(sealed, { aad, plain });
+    this.#openedChars += size;
+    for (const [oldest, entry] of this.#opened) {
+      if (this.#opened.size <= CACHE_ENTRIES && this.#openedChars <= CACHE_CHARS) break;
+      this.#openedChars -= oldest.length + entry.aad.length + entry.plain.length;
+      this.#opened.delete(oldest);
     }
   }
 
@@ -223,10 +255,25 @@ export class Encryption {
   }
 }
 
+// Random IVs drawn from the CSPRNG in blocks: one call per 512 IVs instead of one per value.
+const IV_POOL = Buffer.alloc(IV_BYTES * 512);
+let ivAt = IV_POOL.length;
+function nextIv(): Buffer {
+  if (ivAt === IV_POOL.length) {
+    randomFillSync(IV_POOL);
+    ivAt = 0;
+  }
+  const iv = Buffer.from(IV_POOL.subarray(ivAt, ivAt + IV_BYTES));
+  // Each IV is used once: wipe it from the pool as it is taken.
+  IV_POOL.fill(0, ivAt, ivAt + IV_BYTES);
+  ivAt += IV_BYTES;
+  return iv;
+}
+
 /** Version, key id, position, kind and the ids, JSON-encoded so no two places share a text. */
-function associatedData(kid: string, pos: string, p: Place): Buffer {
+function associatedData(kid: string, pos: string, p: Place): string {
   const ids = p.kind === 'item' ? [p.agentId, p.sessionId, p.runId ?? ''] : [p.agentId, p.sessionId];
-  return Buffer.from(JSON.stringify([VERSION, kid, pos, p.kind, ...ids]), 'utf8');
+  return JSON.stringify([VERSION, kid, pos, p.kind, ...ids]);
 }
 
 /** The sealed text of an item or state envelope, or undefined when `value` is not one. */
