@@ -1,7 +1,20 @@
 import { canAccess, isExpired, type AppendRunResult, type LostRace, type NormalizedAppend, type Run } from '@agent-sessions/core/store';
 import type { Filter, ObjectId } from 'mongodb';
 import { LOST_RACE, deleteRuns, expiresMs, newHeader, raiseRunsExpiry, readHeader, retry, type MongoContext } from './context.js';
-import { headerKey, normalizeHeader, sessionExpiry, slotOf, toHeader, toJsonText, toRun, runsExpiry, type HeaderDoc, type RunDoc } from './documents.js';
+import {
+  USAGE_KEYS,
+  headerKey,
+  normalizeHeader,
+  runsExpiry,
+  sessionExpiry,
+  slotOf,
+  toHeader,
+  toJsonText,
+  toRun,
+  type HeaderDoc,
+  type RunDoc,
+  type RunHeaderDelta,
+} from './documents.js';
 import { isDuplicateKey } from './errors.js';
 import { completePop } from './pop.js';
 
@@ -37,14 +50,29 @@ function onSlot(slot: number): number | { $in: (number | null)[] } {
 export async function commit(ctx: MongoContext, h: HeaderDoc, run: RunDoc): Promise<HeaderDoc | null> {
   const ttlMs = run.ttl === undefined ? h.ttlMs : run.ttl;
   const raised = await raiseRunsExpiry(ctx, h, ttlMs, run.createdAt);
-  const set = {
+  const delta = run.header ?? {};
+  // The title goes only to a header without one: the filter holds it (a rename in between makes
+  // this commit miss, and the committer re-reads).
+  const title = delta.title !== undefined && (h.title ?? null) === null ? delta.title : undefined;
+  const set: Partial<HeaderDoc> = {
     lastSeq: run.seq,
     expiresAt: sessionExpiry(ttlMs, run.createdAt),
     ttlMs,
     ...(raised ? { runsExpireAt: raised } : {}),
+    ...(title !== undefined ? { title } : {}),
+    ...(delta.preview !== undefined ? { preview: delta.preview } : {}),
   };
-  const filter = { _id: h._id, gen: h.gen, slot: onSlot(run.base), lastSeq: run.seq - 1, pop: null } as Filter<HeaderDoc>;
-  const update = { $set: set, $max: { updatedAt: run.createdAt }, $inc: { version: 1 } };
+  const inc: Record<string, number> = { version: 1 };
+  for (const k of USAGE_KEYS) if (delta.usage?.[k]) inc[`usage.${k}`] = delta.usage[k];
+  const filter = {
+    _id: h._id,
+    gen: h.gen,
+    slot: onSlot(run.base),
+    lastSeq: run.seq - 1,
+    pop: null,
+    ...(title !== undefined ? { title: null } : {}),
+  } as Filter<HeaderDoc>;
+  const update = { $set: set, $max: { updatedAt: run.createdAt }, $inc: inc };
   if (ctx.atomicUpdates) {
     // The header as this update left it, in the same command.
     const doc = await ctx.sessions.findOneAndUpdate(filter, update, { returnDocument: 'after' });
@@ -52,7 +80,10 @@ export async function commit(ctx: MongoContext, h: HeaderDoc, run: RunDoc): Prom
   }
   // Under the session's lock nothing else writes the header: what it becomes is known.
   const res = await ctx.sessions.updateOne(filter, update);
-  return res.matchedCount === 1 ? { ...h, ...set, updatedAt: Math.max(h.updatedAt, run.createdAt), version: h.version + 1 } : null;
+  if (res.matchedCount !== 1) return null;
+  const usage = { requests: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0, ...h.usage };
+  for (const k of USAGE_KEYS) usage[k] += delta.usage?.[k] ?? 0;
+  return { ...h, ...set, usage, updatedAt: Math.max(h.updatedAt, run.createdAt), version: h.version + 1 };
 }
 
 /**
@@ -76,6 +107,17 @@ async function reserve(ctx: MongoContext, input: NormalizedAppend): Promise<Head
   }
 }
 
+/** What the commit of this append does to the header besides lastSeq; undefined when nothing. */
+function headerDelta(input: NormalizedAppend): RunHeaderDelta | undefined {
+  const delta: RunHeaderDelta = {};
+  if (input.title !== null) delta.title = input.title;
+  if (input.preview !== null) delta.preview = input.preview;
+  const usage: RunHeaderDelta['usage'] = {};
+  for (const k of USAGE_KEYS) if (input.usageDelta[k]) usage[k] = input.usageDelta[k];
+  if (Object.keys(usage).length > 0) delta.usage = usage;
+  return Object.keys(delta).length > 0 ? delta : undefined;
+}
+
 /** The TTL and expiry of a session this append creates. */
 function newTtl(input: NormalizedAppend): [number | null, number | null] {
   return input.expiresAt === undefined ? [input.defaultTtlMs, input.defaultExpiresAt] : [input.ttlMs ?? null, input.expiresAt];
@@ -83,9 +125,13 @@ function newTtl(input: NormalizedAppend): [number | null, number | null] {
 
 /** Replaces an expired (or unseen reserved) incarnation by a new reservation, and drops its runs. */
 async function restart(ctx: MongoContext, h: HeaderDoc, input: NormalizedAppend): Promise<void> {
-  const { _id, ...fresh } = newHeader(input, ...newTtl(input), input.sessionMetadata, {}, 0);
-  const res = await ctx.sessions.updateOne({ _id, gen: h.gen, version: h.version }, { $set: fresh });
-  if (res.matchedCount === 1) await deleteRuns(ctx, h);
+  // A whole new document: nothing of the old incarnation (title, usage, an import's mark) stays.
+  const fresh = newHeader(input, ...newTtl(input), input.sessionMetadata, {}, 0);
+  const res = await ctx.sessions.replaceOne({ _id: fresh._id, gen: h.gen, version: h.version }, fresh);
+  // The old runs go within a small time box: the rest are dead (another gen) and are removed by
+  // the appends they collide with, by prune() or a TTL index, so a huge expired session never
+  // holds this append.
+  if (res.matchedCount === 1) await deleteRuns(ctx, h, Date.now() + ctx.inlineCleanupMs);
 }
 
 /**
@@ -96,6 +142,7 @@ async function restart(ctx: MongoContext, h: HeaderDoc, input: NormalizedAppend)
  */
 export function append(ctx: MongoContext, input: NormalizedAppend): Promise<AppendRunResult> {
   const items = input.items.map(toJsonText);
+  const delta = headerDelta(input);
   const build = (h: HeaderDoc): RunDoc => {
     const ttlMs = input.ttlMs === undefined ? h.ttlMs : input.ttlMs;
     const run: RunDoc = {
@@ -116,6 +163,7 @@ export function append(ctx: MongoContext, input: NormalizedAppend): Promise<Appe
     };
     // Absent, not undefined: the driver would store undefined as null, which means "never expires".
     if (input.ttlMs !== undefined) run.ttl = input.ttlMs;
+    if (delta) run.header = delta;
     return run;
   };
   const done = (run: RunDoc, h: HeaderDoc): AppendRunResult => ({ run: toRun(run) as Run, created: true, session: toHeader(h) });
@@ -124,6 +172,7 @@ export function append(ctx: MongoContext, input: NormalizedAppend): Promise<Appe
   return retry(ctx, 'appendRun', async (): Promise<AppendRunResult | LostRace> => {
     const h = await reserve(ctx, input);
     if (!h) return LOST_RACE;
+    if (h.importing && !isExpired(expiresMs(h), input.now)) return LOST_RACE; // restoreSession is writing it: wait
     if (h.pop) {
       await completePop(ctx, h);
       return LOST_RACE;
@@ -144,6 +193,7 @@ export function append(ctx: MongoContext, input: NormalizedAppend): Promise<Appe
       const { id, run } = mine;
       const doc = await ctx.runs.findOne({ _id: id });
       const cur = await readHeader(ctx, h._id);
+      if (cur?.importing) return LOST_RACE;
       if (!doc) {
         mine = null; // removed as dead: append again
         return LOST_RACE;
@@ -199,6 +249,7 @@ async function settle(ctx: MongoContext, input: NormalizedAppend, run: RunDoc): 
     .find({ agentId: input.agentId, sessionId: input.sessionId, $or: [{ seq: run.seq }, { runId: run.runId }] })
     .toArray()) as StoredRun[];
   const cur = await readHeader(ctx, headerKey(input.agentId, input.sessionId));
+  if (cur?.importing) return LOST_RACE;
   for (const d of found) {
     const state = runState(cur, d);
     if (d.runId === input.runId && state === 'committed' && cur) {

@@ -5,11 +5,12 @@ import {
   retryContention,
   type AgentSessionsError,
   type ContentionOptions,
+  type JsonObject,
   type LostRace,
   type ScopedRef,
 } from '@agent-sessions/core/store';
 import type { Collection, Filter } from 'mongodb';
-import { NEVER, headerKey, newGen, normalizeHeader, runsExpiry, sessionExpiry, type HeaderDoc, type RunDoc } from './documents.js';
+import { NEVER, headerKey, metadataTags, newGen, normalizeHeader, runsExpiry, sessionExpiry, type HeaderDoc, type RunDoc } from './documents.js';
 import { isLostRace } from './errors.js';
 import { withLock, type LockDoc } from './locks.js';
 
@@ -28,7 +29,13 @@ export interface MongoContext {
   readonly maxTimeMS: number;
   /** Documents removed per command when deleting a whole session's runs. */
   readonly deleteBatch: number;
+  /**
+   * How long a write may spend inline removing runs of an incarnation it replaced (an append to
+   * an expired session, a create or import over one); the rest is left to collisions and prune().
+   */
+  readonly inlineCleanupMs: number;
   notFound(ref: ScopedRef): AgentSessionsError;
+  exists(ref: ScopedRef): AgentSessionsError;
   conflict(ref: ScopedRef, expected: number, actual: number): AgentSessionsError;
   staleHistory(ref: ScopedRef, expected: number, actual: number): AgentSessionsError;
   /** Counts a lost race (see `MongoStore.contention`). */
@@ -69,8 +76,8 @@ export function newHeader(
   ref: ScopedRef & { now: number },
   ttlMs: number | null,
   expiresAt: number | null,
-  metadata: object,
-  state: object,
+  metadata: JsonObject,
+  state: JsonObject,
   version: number,
 ): HeaderDoc {
   return {
@@ -85,8 +92,13 @@ export function newHeader(
     ttlMs,
     runsExpireAt: runsExpiry(ttlMs, ref.now),
     metadata: JSON.stringify(metadata),
+    tags: metadataTags(metadata),
     state: JSON.stringify(state),
     summary: null,
+    summarySeq: 0,
+    title: null,
+    preview: null,
+    usage: { requests: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 },
     version,
     slot: 0,
     lastSeq: 0,

@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { AgentSessionsError, expiryFor, type JsonObject, type JsonValue, type Run, type RunStatus, type SessionHeader, completeHeader } from '@agent-sessions/core/store';
+import {
+  AgentSessionsError,
+  completeHeader,
+  expiryFor,
+  type JsonObject,
+  type JsonValue,
+  type Run,
+  type RunStatus,
+  type SessionHeader,
+  type UsageTotals,
+} from '@agent-sessions/core/store';
 
 /**
  * A session header: one small document per session, whatever the length of its history.
@@ -27,6 +37,24 @@ export interface HeaderDoc {
   metadata: string;
   state: string;
   summary: string | null;
+  /** The seq the summary covers (0: none). Headers written before it lack it: read as 0. */
+  summarySeq?: number;
+  /** Set by the first append that brings one, or by `renameSession`. Absent on older headers: null. */
+  title?: string | null;
+  /** The latest append's preview. Absent on older headers: null. */
+  preview?: string | null;
+  /** Usage totals of every committed run (`$inc` by each commit). Absent on older headers: zeros. */
+  usage?: Partial<UsageTotals>;
+  /**
+   * `JSON.stringify([key, value])` for each top-level string, number or boolean of `metadata`:
+   * what `listSessions({ metadata })` matches with `$all` (indexed), since metadata itself is text.
+   */
+  tags?: string[];
+  /**
+   * Set on the hidden header (version 0) of a session `restoreSession` is writing: appends and
+   * creates wait for it; its `expiresAt` is the import's lease, so an abandoned one is pruned.
+   */
+  importing?: boolean;
   /** 0 for a header an append has reserved but not yet committed a run to: hidden from readers. */
   version: number;
   /**
@@ -38,6 +66,24 @@ export interface HeaderDoc {
   lastSeq: number;
   /** A popItem in progress; anyone who sees it completes it before writing. */
   pop: PopIntent | null;
+}
+
+/** The header fields an append changes, carried by its run (see `RunDoc.header`). */
+export interface RunHeaderDelta {
+  title?: string;
+  preview?: string;
+  usage?: Partial<UsageTotals>;
+}
+
+export const USAGE_KEYS = ['requests', 'inputTokens', 'outputTokens', 'totalTokens'] as const;
+
+/** The tags `listSessions({ metadata })` matches: one per top-level scalar of `metadata`. */
+export function metadataTags(metadata: JsonObject): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(metadata)) {
+    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) out.push(JSON.stringify([k, v]));
+  }
+  return out;
 }
 
 /** What a popItem is removing: the last of `n` items of the run at `seq`. */
@@ -69,6 +115,11 @@ export interface RunDoc {
   n: number;
   usage: string | null;
   metadata: string | null;
+  /**
+   * What this run's commit does to the header besides `lastSeq` (title if the header has none,
+   * preview, usage totals): whoever commits the run applies it, exactly once.
+   */
+  header?: RunHeaderDelta;
   /** The TTL this append sets on the session; absent keeps the session's. */
   ttl?: number | null;
   /** Never earlier than the session's expiry, so a TTL index removes runs only after their session. */
@@ -151,12 +202,29 @@ export function normalizeHeader(h: HeaderDoc): HeaderDoc {
   if (!isDate(h.runsExpireAt)) bad('runsExpireAt is not a date');
   if (typeof h.metadata !== 'string' || typeof h.state !== 'string') bad('metadata or state is not JSON text');
   if (typeof h.createdAt !== 'number' || typeof h.updatedAt !== 'number') bad('createdAt or updatedAt is not a number');
+  if (h.title != null && typeof h.title !== 'string') bad('title is not a string');
+  if (h.preview != null && typeof h.preview !== 'string') bad('preview is not a string');
+  if (h.summarySeq != null && !isCount(h.summarySeq)) bad('summarySeq is not a whole number');
+  const usage = { requests: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  if (h.usage != null) {
+    if (typeof h.usage !== 'object') bad('usage is not a document');
+    for (const k of USAGE_KEYS) {
+      const v = h.usage[k];
+      if (v == null) continue;
+      if (typeof v !== 'number' || !Number.isFinite(v)) bad(`usage.${k} is not a number`);
+      usage[k] = v;
+    }
+  }
   return {
     ...h,
     userId: h.userId ?? null,
     expiresAt: h.expiresAt ?? null,
     ttlMs: h.ttlMs ?? null,
     summary: h.summary ?? null,
+    summarySeq: h.summarySeq ?? 0,
+    title: h.title ?? null,
+    preview: h.preview ?? null,
+    usage,
     pop: h.pop ?? null,
   };
 }
@@ -186,9 +254,12 @@ export function toHeader(h: HeaderDoc): SessionHeader {
     metadata,
     state,
     summary: h.summary,
+    summarySeq: h.summarySeq ?? 0,
+    title: h.title ?? null,
+    preview: h.preview ?? null,
+    usage: { requests: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0, ...h.usage },
     version: h.version,
     lastSeq: visibleLastSeq(h),
-
   });
 }
 

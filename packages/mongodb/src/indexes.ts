@@ -1,5 +1,7 @@
 import type { Collection, IndexSpecification, CreateIndexesOptions } from 'mongodb';
-import type { HeaderDoc, RunDoc } from './documents.js';
+import type { JsonObject } from '@agent-sessions/core/store';
+import { NEVER, metadataTags, type HeaderDoc, type RunDoc } from './documents.js';
+import type { LockDoc } from './locks.js';
 
 /** Whether to put TTL indexes on `expiresAt`: `'auto'` tries and falls back, `true` requires them. */
 export type TtlIndexMode = 'auto' | boolean;
@@ -13,6 +15,10 @@ interface IndexDef {
 export const SESSION_INDEXES: IndexDef[] = [
   { key: { agentId: 1, updatedAt: -1, sessionId: -1 }, options: { name: 'agent_updated' } },
   { key: { agentId: 1, userId: 1, updatedAt: -1, sessionId: -1 }, options: { name: 'agent_user_updated' } },
+  // listSessions({ metadata }): the metadata's scalars as tags (multikey), matched with $all.
+  { key: { agentId: 1, tags: 1, updatedAt: -1, sessionId: -1 }, options: { name: 'agent_tags_updated' } },
+  // listUserSessions: a user's sessions across agents in (agentId, sessionId) order.
+  { key: { userId: 1, agentId: 1, sessionId: 1 }, options: { name: 'user_agent_session' } },
 ];
 
 /**
@@ -60,4 +66,34 @@ export async function ensureIndexes(
     await runs.createIndex({ expiresAt: 1 }, { name: 'expires_at' });
   }
   return ttl;
+}
+
+/** The marker (in the locks collection) saying headers written before tags existed have them. */
+const TAGS_MARKER = 'schema:tags';
+
+/**
+ * The one data migration so far: headers written before `tags` existed get them, in batches,
+ * once per database (a marker records it), so metadata filters find older sessions too. Headers
+ * without `tags` written later by an older version of this package are not found by a metadata
+ * filter until they are written again by this one.
+ */
+export async function backfillTags(sessions: Collection<HeaderDoc>, locks: Collection<LockDoc>): Promise<void> {
+  if (await locks.findOne({ _id: TAGS_MARKER })) return;
+  for (;;) {
+    const docs = await sessions
+      .find({ tags: { $exists: false }, agentId: { $exists: true } }, { projection: { _id: 1, metadata: 1 } })
+      .limit(500)
+      .toArray();
+    for (const d of docs) {
+      let tags: string[] = [];
+      try {
+        tags = metadataTags(JSON.parse(d.metadata) as JsonObject);
+      } catch {
+        // A malformed header stays malformed; its calls fail on their own.
+      }
+      await sessions.updateOne({ _id: d._id, tags: { $exists: false } }, { $set: { tags } });
+    }
+    if (docs.length < 500) break;
+  }
+  await locks.updateOne({ _id: TAGS_MARKER }, { $set: { token: 'done', expiresAt: NEVER } }, { upsert: true });
 }

@@ -20,6 +20,11 @@ export const CONTENTION_SHARE = 0.8;
 export const CONTENTION_ATTEMPTS = 100;
 /** Runs deleted per command when a whole session (or a prune) removes many. */
 export const DELETE_BATCH = 500;
+/**
+ * How long a write may spend inline removing the runs of an incarnation it replaces (an append or
+ * create on an expired session, an import over one): the rest is left to bounded cleanup.
+ */
+export const INLINE_CLEANUP_MS = 100;
 
 export interface MongoStoreOptions extends StoreOptions {
   /** A connected (or lazily connecting) client; the store never closes it. Give this or `db`. */

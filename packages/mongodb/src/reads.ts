@@ -1,7 +1,7 @@
-import type { History, NormalizedList, NormalizedListRuns, NormalizedRead, Run, SessionHeader } from '@agent-sessions/core/store';
+import type { History, NormalizedList, NormalizedListRuns, NormalizedRead, NormalizedUserList, Run, SessionHeader } from '@agent-sessions/core/store';
 import type { Filter } from 'mongodb';
 import { exclusive, raiseRunsExpiry, readHeader, visible, type MongoContext } from './context.js';
-import { MalformedDocumentError, headerKey, normalizeHeader, sessionExpiry, toHeader, toRun, visibleLastSeq, type HeaderDoc, type RunDoc } from './documents.js';
+import { MalformedDocumentError, headerKey, metadataTags, normalizeHeader, sessionExpiry, toHeader, toRun, visibleLastSeq, type HeaderDoc, type RunDoc } from './documents.js';
 
 export async function getSession(ctx: MongoContext, input: NormalizedRead): Promise<SessionHeader | null> {
   const h = await readHeader(ctx, headerKey(input.agentId, input.sessionId));
@@ -77,6 +77,9 @@ export async function listSessions(ctx: MongoContext, input: NormalizedList): Pr
   const and: Filter<HeaderDoc>[] = [{ $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date(input.now) } }] }];
   const filter: Filter<HeaderDoc> = { agentId: input.agentId, version: { $gt: 0 } };
   if (input.userId !== null) filter.userId = input.userId;
+  // Metadata is stored as text; its scalars are also tags, matched all at once (index agent_tags_updated).
+  const tags = input.metadata === null ? [] : metadataTags(input.metadata);
+  if (tags.length > 0) filter.tags = { $all: tags };
   if (input.updatedAfter !== null || input.updatedBefore !== null) {
     filter.updatedAt = {
       ...(input.updatedAfter !== null ? { $gte: input.updatedAfter } : {}),
@@ -106,6 +109,41 @@ export async function listSessions(ctx: MongoContext, input: NormalizedList): Pr
     const last = docs[docs.length - 1];
     if (docs.length < want || !last || typeof last.updatedAt !== 'number' || typeof last.sessionId !== 'string') break;
     cursor = { updatedAt: last.updatedAt, sessionId: last.sessionId };
+  }
+  return out;
+}
+
+/**
+ * One page of a user's live sessions across agents (or of one), ordered by (agentId, sessionId),
+ * from the index user_agent_session. Malformed headers are left out, as in listSessions.
+ */
+export async function listUserSessions(ctx: MongoContext, input: NormalizedUserList): Promise<SessionHeader[]> {
+  const filter: Filter<HeaderDoc> = {
+    userId: input.userId,
+    version: { $gt: 0 },
+    $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date(input.now) } }],
+  };
+  if (input.agentId !== null) filter.agentId = input.agentId;
+  const out: SessionHeader[] = [];
+  let after = input.after;
+  for (let reads = 0; out.length < input.limit && reads < 10; reads++) {
+    const page: Filter<HeaderDoc> = { ...filter };
+    if (after) {
+      const a = after;
+      page.$and = [{ $or: [{ agentId: { $gt: a.agentId } }, { agentId: a.agentId, sessionId: { $gt: a.sessionId } }] }];
+    }
+    const want = input.limit - out.length;
+    const docs = await ctx.sessions.find(page, { maxTimeMS: ctx.maxTimeMS }).sort({ agentId: 1, sessionId: 1 }).limit(want).toArray();
+    for (const d of docs) {
+      try {
+        out.push(toHeader(normalizeHeader(d)));
+      } catch (err) {
+        if (!(err instanceof MalformedDocumentError)) throw err;
+      }
+    }
+    const last = docs[docs.length - 1];
+    if (docs.length < want || !last || typeof last.agentId !== 'string' || typeof last.sessionId !== 'string') break;
+    after = { agentId: last.agentId, sessionId: last.sessionId };
   }
   return out;
 }

@@ -2,12 +2,14 @@ import {
   isExpired,
   canAccess,
   type NormalizedCreate,
+  type NormalizedPatch,
   type NormalizedUpdate,
   type NormalizedWrite,
   type SessionHeader,
 } from '@agent-sessions/core/store';
 import { LOST_RACE, deleteRuns, expiresMs, newHeader, raiseRunsExpiry, readHeader, retry, visible, type MongoContext } from './context.js';
-import { headerKey, sessionExpiry, toHeader, toJsonText, type HeaderDoc } from './documents.js';
+import type { Filter } from 'mongodb';
+import { headerKey, metadataTags, normalizeHeader, sessionExpiry, toHeader, toJsonText, type HeaderDoc } from './documents.js';
 import { isDuplicateKey } from './errors.js';
 
 /** Creates an empty session, or returns the existing one. */
@@ -19,6 +21,7 @@ export function create(ctx: MongoContext, input: NormalizedCreate): Promise<{ se
       if (!canAccess(h.userId, input.userId)) throw ctx.notFound(input);
       return { session: toHeader(h), created: false };
     }
+    if (h?.importing && !isExpired(expiresMs(h), input.now)) return LOST_RACE; // restoreSession is writing it: wait
     const fresh = newHeader(input, input.ttlMs, input.expiresAt, input.metadata, input.state, 1);
     if (!h) {
       try {
@@ -30,10 +33,9 @@ export function create(ctx: MongoContext, input: NormalizedCreate): Promise<{ se
       }
     }
     // Expired, or a reservation no run was committed to yet: replace it by this session.
-    const { _id, ...rest } = fresh;
-    const res = await ctx.sessions.updateOne({ _id, gen: h.gen, version: h.version }, { $set: rest });
+    const res = await ctx.sessions.replaceOne({ _id: key, gen: h.gen, version: h.version }, fresh);
     if (res.matchedCount !== 1) return LOST_RACE;
-    await deleteRuns(ctx, h);
+    await deleteRuns(ctx, h, Date.now() + ctx.inlineCleanupMs);
     return { session: toHeader(fresh), created: true };
   });
 }
@@ -52,13 +54,52 @@ export function update(ctx: MongoContext, input: NormalizedUpdate): Promise<Sess
       expiresAt: sessionExpiry(h.ttlMs, input.now),
     };
     if (raised) set.runsExpireAt = raised;
-    if (input.metadata !== undefined) set.metadata = toJsonText(input.metadata);
+    if (input.metadata !== undefined) {
+      set.metadata = toJsonText(input.metadata);
+      set.tags = metadataTags(input.metadata);
+    }
+    if (input.summarySeq !== undefined) set.summarySeq = input.summarySeq;
     if (input.state !== undefined) set.state = toJsonText(input.state);
     if (input.summary !== undefined) set.summary = input.summary;
     const res = await ctx.sessions.updateOne({ _id: key, gen: h.gen, version: h.version }, { $set: set });
     if (res.matchedCount === 1) return toHeader({ ...h, ...set });
     return LOST_RACE; // another write got in first: the next read tells conflict from not_found
   });
+}
+
+/**
+ * renameSession / touchSession: one conditional write, no read first. The filter is what a read
+ * would check (committed, not expired, this caller's), so an absent, expired or foreign session
+ * matches nothing and is `not_found`. Refreshing the expiry needs the session's TTL, which an
+ * update operator cannot add to `now` on every server (FerretDB has no pipeline updates): a session
+ * with a TTL gets a second write, `$max` on `expiresAt` (runs' expiry raised first when needed).
+ */
+export async function patch(ctx: MongoContext, input: NormalizedPatch): Promise<SessionHeader> {
+  const now = new Date(input.now);
+  const filter: Filter<HeaderDoc> = {
+    _id: headerKey(input.agentId, input.sessionId),
+    version: { $gt: 0 },
+    $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }],
+  };
+  if (input.userId !== null) filter.userId = input.userId;
+  const doc = await ctx.sessions.findOneAndUpdate(
+    filter,
+    {
+      $inc: { version: 1 },
+      ...(input.title !== undefined ? { $set: { title: input.title } } : {}),
+      ...(input.touch ? { $max: { updatedAt: input.now } } : {}),
+    },
+    { returnDocument: 'after', maxTimeMS: ctx.maxTimeMS },
+  );
+  if (!doc) throw ctx.notFound(input);
+  let h = normalizeHeader(doc);
+  const expiresAt = sessionExpiry(h.ttlMs, input.now);
+  if (expiresAt && h.expiresAt && h.expiresAt < expiresAt) {
+    const raised = await raiseRunsExpiry(ctx, h, h.ttlMs, input.now);
+    await ctx.sessions.updateOne({ _id: h._id, gen: h.gen }, { $max: { expiresAt, ...(raised ? { runsExpireAt: raised } : {}) } });
+    h = { ...h, expiresAt, ...(raised ? { runsExpireAt: raised } : {}) };
+  }
+  return toHeader(h);
 }
 
 /**

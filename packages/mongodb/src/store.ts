@@ -8,7 +8,10 @@ import {
   type MongoUrlOptions,
   type NormalizedAppend,
   type NormalizedCreate,
+  type NormalizedImport,
   type NormalizedList,
+  type NormalizedPatch,
+  type NormalizedUserList,
   type NormalizedListRuns,
   type NormalizedPrune,
   type NormalizedRead,
@@ -19,13 +22,14 @@ import {
   type Run,
   type SessionHeader,
   type StoreCapabilities,
+  type StoredHeader,
 } from '@agent-sessions/core/store';
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import { append } from './append.js';
 import { exclusive, type MongoContext } from './context.js';
 import { headerKey, type HeaderDoc, type RunDoc } from './documents.js';
 import { MONGO_DRIVER_ERRORS } from './errors.js';
-import { ensureIndexes, type TtlIndexMode } from './indexes.js';
+import { backfillTags, ensureIndexes, type TtlIndexMode } from './indexes.js';
 import { probeAtomicUpdates, type LockDoc } from './locks.js';
 import {
   CONTENTION_ATTEMPTS,
@@ -36,13 +40,15 @@ import {
   DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
   DEFAULT_SESSIONS_COLLECTION,
   DELETE_BATCH,
+  INLINE_CLEANUP_MS,
   type FromConnectionStringOptions,
   type MongoStoreOptions,
 } from './options.js';
 import { pop } from './pop.js';
 import { prune } from './prune.js';
-import { getSession, listRuns, listSessions, readHistory } from './reads.js';
-import { create, remove, update } from './sessions.js';
+import { importSession } from './import.js';
+import { getSession, listRuns, listSessions, listUserSessions, readHistory } from './reads.js';
+import { create, patch, remove, update } from './sessions.js';
 import { assertDatabaseName, checkUrl, databaseFromUrl, hostsFromUrl, redact } from './url.js';
 
 /** Lost races per operation since the store was made (see `MongoStore.contention`). */
@@ -114,7 +120,9 @@ export class MongoStore extends SessionStore {
       },
       maxTimeMS: this.timeoutMs,
       deleteBatch: DELETE_BATCH,
+      inlineCleanupMs: INLINE_CLEANUP_MS,
       notFound: (ref) => this.notFound(ref),
+      exists: (ref) => this.exists(ref),
       conflict: (ref, expected, actual) => this.conflict(ref, expected, actual),
       staleHistory: (ref, expected, actual) => this.staleHistory(ref, expected, actual),
       lostRace: (op) => {
@@ -178,7 +186,10 @@ export class MongoStore extends SessionStore {
 
   /** Creates the indexes (idempotent) and finds out whether conditional updates are atomic. */
   protected override async doSetup(): Promise<void> {
-    if (this.createIndexes) this.nativeTtl = await ensureIndexes(this.sessions, this.runs, this.ttlIndex);
+    if (this.createIndexes) {
+      this.nativeTtl = await ensureIndexes(this.sessions, this.runs, this.ttlIndex);
+      await backfillTags(this.sessions, this.locks);
+    }
     this.atomicUpdates = this.atomicUpdatesMode === 'auto' ? await probeAtomicUpdates(this.locks) : this.atomicUpdatesMode;
   }
 
@@ -208,6 +219,18 @@ export class MongoStore extends SessionStore {
 
   protected doUpdateSession(input: NormalizedUpdate): Promise<SessionHeader> {
     return this.write(input, () => update(this.ctx, input));
+  }
+
+  protected override doPatchSession(input: NormalizedPatch): Promise<StoredHeader> {
+    return this.write(input, () => patch(this.ctx, input));
+  }
+
+  protected override doListUserSessions(input: NormalizedUserList): Promise<StoredHeader[]> {
+    return this.call(() => listUserSessions(this.ctx, input));
+  }
+
+  protected override doImportSession(input: NormalizedImport): Promise<StoredHeader> {
+    return this.write(input, () => importSession(this.ctx, input));
   }
 
   protected doDeleteSession(input: NormalizedWrite): Promise<boolean> {
