@@ -348,7 +348,7 @@ describe('usage, exit codes and messages', () => {
     const leak = async () => {
       throw new AgentSessionsError('unavailable', `cannot reach ${url} (password s3cr@t-pw, s3cr%40t-pw) other-secret`, { source: 'postgres' });
     };
-    for (const opts of [{ argv: ['list', '--agent', 'a', '--url', url], env: {} }, { argv: ['list', '--agent', 'a'], env: { AGENT_SESSIONS_URL: url } }]) {
+    for (const opts of [{ argv: ['list', '--agent', 'a', '--url', url], env: {} as Record<string, string> }, { argv: ['list', '--agent', 'a'], env: { AGENT_SESSIONS_URL: url } }]) {
       const r = await cli(undefined, opts.argv, { openStore: leak, env: opts.env });
       expect(r.code).toBe(5);
       const all = r.stdout + r.stderr;
