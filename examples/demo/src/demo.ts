@@ -40,8 +40,19 @@ try {
     const page = await store.listSessions({ agentId, limit: 10 });
     console.log(bold(`Sessions of agent '${agentId}' in ${where}, newest first:`));
     if (page.sessions.length === 0) console.log('  (none yet)');
+    // The header carries what a sidebar shows (title, latest message, run count), kept current by
+    // each append: one query for the whole list, no read per session.
+    const clip = (text: string | null, max: number) => {
+      const flat = (text ?? '').replace(/\s+/g, ' ').trim();
+      return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+    };
     for (const s of page.sessions) {
-      console.log(`  ${s.sessionId}  ${s.lastSeq} turns  last active ${new Date(s.updatedAt).toISOString()}`);
+      console.log(`  ${s.sessionId}  ${s.runCount} turns  last active ${new Date(s.updatedAt).toISOString()}`);
+      console.log(`      title:   ${clip(s.title, 70) || dim('(none)')}`);
+      console.log(`      preview: ${clip(s.preview, 70) || dim('(none)')}`);
+    }
+    if (page.sessions.length > 0) {
+      console.log(dim(`  the same from a shell: npx agent-sessions list --agent ${agentId} --url <store-url>`));
     }
   } else if (command === 'chat') {
     const lookupOrder = tool({

@@ -44,5 +44,10 @@ describe.each(targets())('the demo on $name', ({ args, env }) => {
 
     const list = demo(['list', ...args], env);
     expect(list).toContain(`${sessionId}  3 turns`);
+    // The last step lists each session with its title (the first user text) and a preview of the
+    // latest message, straight from the session headers.
+    const entry = list.slice(list.indexOf(`${sessionId}  3 turns`)).split('\n').slice(0, 3).join('\n');
+    expect(entry).toMatch(/\n {6}title: {3}Hi, I'm Ada\. My order number is 1234\.\n/);
+    expect(entry).toMatch(/\n {6}preview: You are Ada, and your order number is 1234\.$/);
   }, 180_000);
 });
