@@ -44,7 +44,8 @@ import type { OpsLogger } from './ops/logger.js';
 import { RAW_ACCESS, type RawAccess } from './ops/reencrypt.js';
 import { openAppend, openHeader, openHistory, openPopped, openRun, sealAppend, sealedBytes, sealFields, sealImport } from './ops/sealing.js';
 import { StoreOps } from './ops/store-ops.js';
-import { ATTR, type CallRecorder, type ServerInfo } from './ops/telemetry.js';
+import { ATTR } from './ops/telemetry.js';
+import type { CallRecorder, ServerInfo } from './ops/telemetry-types.js';
 import type {
   AppendRunInput,
   AppendRunResult,

@@ -1,7 +1,7 @@
 import type { ListCursor } from '../cursor.js';
 import type { EncryptionOption } from '../ops/encryption.js';
 import type { Logger } from '../ops/logger.js';
-import type { TelemetryOption } from '../ops/telemetry.js';
+import type { TelemetryOption } from '../ops/telemetry-types.js';
 import { MAX_TTL_MS } from '../ttl.js';
 import type { Duration, JsonObject, JsonValue, Run, RunStatus, SessionHeader, SessionKey, UsageTotals } from '../types.js';
 

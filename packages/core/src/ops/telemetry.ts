@@ -4,6 +4,9 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as OtelApi from '@opentelemetry/api';
 import { isAgentSessionsError } from '../errors.js';
+import type { CallRecorder, ServerInfo, TelemetryOption, TurnSpanAttributes } from './telemetry-types.js';
+
+export type { CallRecorder, MeterProviderLike, ServerInfo, TelemetryOption, TracerProviderLike, TurnSpanAttributes } from './telemetry-types.js';
 
 // OpenTelemetry, when the application installed `@opentelemetry/api` (an optional peer). It is
 // loaded once, on the first instrumented call, through a variable specifier so that bundlers do
@@ -11,27 +14,6 @@ import { isAgentSessionsError } from '../errors.js';
 
 type Api = typeof OtelApi;
 
-/** The part of an OpenTelemetry TracerProvider core uses. */
-export interface TracerProviderLike {
-  getTracer(name: string, version?: string): unknown;
-}
-
-/** The part of an OpenTelemetry MeterProvider core uses. */
-export interface MeterProviderLike {
-  getMeter(name: string, version?: string): unknown;
-}
-
-/**
- * The `telemetry` store option. Default `true`: spans and metrics go to the global providers of
- * `@opentelemetry/api` when it is installed (a no-op otherwise). `false` turns them off for this
- * store; providers given here are used instead of the global ones.
- */
-export type TelemetryOption =
-  | boolean
-  | {
-      tracerProvider?: TracerProviderLike | undefined;
-      meterProvider?: MeterProviderLike | undefined;
-    };
 
 /** The instrumentation scope of every span and instrument. */
 export const INSTRUMENTATION_NAME = '@agent-sessions/core';
@@ -106,22 +88,9 @@ export function setOtelApiForTests(api: Api | null | undefined): void {
   forced = api;
 }
 
-/** What a call can add to its span once it knows (counts, sizes). */
-export interface CallRecorder {
-  /** True when a span is being recorded: compute costly attributes only then. */
-  readonly recording: boolean;
-  set(attributes: Record<string, string | number | boolean | undefined>): void;
-}
 
 export const NO_RECORDER: CallRecorder = { recording: false, set() {} };
 
-/** Where the store's server is, for `server.address`, `server.port` and `db.namespace`. */
-export interface ServerInfo {
-  address?: string | undefined;
-  port?: number | undefined;
-  /** The schema, database or key prefix. */
-  namespace?: string | undefined;
-}
 
 /** `db.system` (and `db.system.name`) for a store name. */
 export function dbSystem(storeName: string): string {
@@ -244,14 +213,6 @@ export function errorType(err: unknown): string {
   return err instanceof Error ? err.name : 'unknown';
 }
 
-/** Attributes a turn span may carry: ids and counts, never content. */
-export interface TurnSpanAttributes {
-  /** The framework: `openai-agents`, `langchain`. */
-  framework?: string | undefined;
-  agentId?: string | undefined;
-  /** Runs loaded for the window, items loaded, items saved... any count or flag. */
-  [key: string]: string | number | boolean | undefined;
-}
 
 /**
  * Runs one wrapped turn in an INTERNAL span, so the store calls it makes (load, save) nest under
