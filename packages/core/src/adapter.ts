@@ -27,6 +27,7 @@ export {
   type AdapterFor,
   type WrapOptionsFor,
   type WrappedFor,
+  type MissingAdapter,
 } from './entry.js';
 export {
   TURN_STATUS,
@@ -42,8 +43,12 @@ export {
   storeTurn,
   claimResume,
   releaseResume,
+  misspeltKey,
+  refuseMisspeltKeys,
   TurnNotStoredError,
   AlreadyResumedError,
   type TurnEnd,
   type TurnError,
 } from './turn.js';
+export { turnLabels, contentText, type ItemText } from './labels.js';
+export { transcript, type TranscriptTurn } from './transcript.js';

@@ -18,6 +18,8 @@ export {
 } from './wrap.js';
 export { sessionStorageMiddleware, type SessionStorageMiddlewareOptions } from './middleware.js';
 export { SessionChatMessageHistory, type SessionChatMessageHistoryOptions } from './chat-history.js';
+export { langchainTranscript, langchainItemText } from './transcript.js';
+export type { TranscriptTurn } from '@agent-sessions/core/adapter';
 
 // Makes `withSessionStorage` from @agent-sessions/core return these types for LangChain input.
 // The wrapped type follows the runnable's or agent's own input, output and call options.

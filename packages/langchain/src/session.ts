@@ -1,3 +1,4 @@
+import { langchainItemText } from './transcript.js';
 import {
   AgentSessionsError,
   TURN_STATUS,
@@ -15,8 +16,7 @@ import {
   type Run,
   type SessionHeader,
   type SessionRef,
-  type TurnEnd,
-} from '@agent-sessions/core/adapter';
+  type TurnEnd, turnLabels } from '@agent-sessions/core/adapter';
 import type { BaseMessage, StoredMessage } from '@langchain/core/messages';
 import { asItems, fromStoredMessages, langchainCodec, sumUsage, toStoredMessages, LANGCHAIN_FORMAT } from './codec.js';
 import type { SessionInfo, SessionStorageOptions } from './options.js';
@@ -199,6 +199,8 @@ export async function saveRun(options: SessionStorageOptions, session: ResolvedS
     metadata: Object.keys(metadata).length > 0 ? metadata : null,
     ttl: options.ttl,
     expectedLastSeq: input.expectedLastSeq,
+    // The session list's title (first user text) and preview (latest message).
+    ...turnLabels(items, langchainItemText),
   };
   if (input.result) await storeTurn(options.store, run, input.result.value, SOURCE);
   else await options.store.appendRun(run);

@@ -19,6 +19,8 @@ export type {
   PendingInterruption,
   StaleHistoryPolicy,
 } from './options.js';
+export { openAITranscript, openAIItemText } from './transcript.js';
+export type { TranscriptTurn } from '@agent-sessions/core/adapter';
 
 // Makes core's `withSessionStorage(agent, options)` return a SessionAgent for an OpenAI Agents
 // agent, typed by the agent itself (its context and output types survive the wrapping).

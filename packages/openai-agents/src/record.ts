@@ -1,3 +1,4 @@
+import { openAIItemText } from './transcript.js';
 import {
   TURN_STATUS,
   storeTurn,
@@ -8,8 +9,7 @@ import {
   type JsonValue,
   type SessionRef,
   type SessionStore,
-  type TurnEnd,
-} from '@agent-sessions/core/adapter';
+  type TurnEnd, turnLabels } from '@agent-sessions/core/adapter';
 import type { AgentInputItem, RunResult, StreamedRunResult } from '@openai/agents';
 import { OPENAI_AGENTS_FORMAT, openAIAgentsCodec, toStoredItems } from './codec.js';
 import { SOURCE, approvalKey, rememberPending, type PendingTurn } from './resume.js';
@@ -66,6 +66,8 @@ function append(ctx: TurnContext, end: TurnEnd, items: JsonValue[], metadata: Js
       ttl: ctx.ttl,
       sessionMetadata: ctx.sessionMetadata,
       expectedLastSeq: ctx.expectedLastSeq,
+      // The session list's title (first user text) and preview (latest message).
+      ...turnLabels(items, openAIItemText),
     },
     result,
     SOURCE,

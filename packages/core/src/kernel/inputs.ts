@@ -89,13 +89,16 @@ export function appendInput(input: AppendRunInput, source: string): Timeless<Nor
 }
 
 const USAGE_KEYS = ['requests', 'inputTokens', 'outputTokens', 'totalTokens'] as const;
+const SNAKE = { requests: 'requests', inputTokens: 'input_tokens', outputTokens: 'output_tokens', totalTokens: 'total_tokens' } as const;
 
-/** The numbers a run adds to its session's usage totals: non-negative finite values of the four keys, else 0. */
+/** The numbers a run adds to its session's usage totals: positive finite values of the four keys (camelCase or snake_case), else 0. */
 export function usageTotals(usage: unknown): UsageTotals {
   const out: UsageTotals = { requests: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 };
   if (typeof usage !== 'object' || usage === null) return out;
+  const u = usage as Record<string, unknown>;
   for (const k of USAGE_KEYS) {
-    const v = (usage as Record<string, unknown>)[k];
+    // camelCase (OpenAI Agents) or snake_case (LangChain's usage_metadata).
+    const v = u[k] ?? u[SNAKE[k]];
     if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[k] = v;
   }
   return out;
