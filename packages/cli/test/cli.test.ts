@@ -357,3 +357,18 @@ describe('usage, exit codes and messages', () => {
     }
   });
 });
+
+describe('the README', () => {
+  it("'From code': run() with the process's own stdin and env types returns the exit status", async () => {
+    const { run } = await import('../src/index.js');
+    let out = '';
+    const code = await run(['list', '--agent', 'support', '--json', '--url', 'memory://'], {
+      stdout: { write: (t: string) => (out += t) },
+      stderr: process.stderr,
+      stdin: process.stdin,
+      env: process.env,
+    });
+    expect(code).toBe(0);
+    expect(out).toBe('');
+  });
+});
