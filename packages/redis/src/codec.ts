@@ -1,4 +1,4 @@
-import type { JsonObject, JsonValue, Run, RunStatus, ScopedRef, SessionHeader } from '@agent-sessions/core/store';
+import type { JsonObject, JsonValue, Run, RunStatus, ScopedRef, SessionHeader, UsageTotals } from '@agent-sessions/core/store';
 import { completeHeader } from '@agent-sessions/core/store';
 import { corrupt } from './errors.js';
 
@@ -16,7 +16,15 @@ export const HEADER_FIELDS = [
   'summary',
   'version',
   'lastSeq',
+  // Added with contract v2: absent from older hashes, which read as the defaults.
+  'title',
+  'preview',
+  'usage',
+  'summarySeq',
 ] as const;
+
+/** How many header fields the scripts read and reply with. */
+export const HEADER_SIZE = HEADER_FIELDS.length;
 
 export type Reply = (string | null)[];
 
@@ -39,19 +47,32 @@ function object(v: string | null | undefined, name: string, ref: Ref): JsonObjec
   throw corrupt(ref, `header field '${name}'`);
 }
 
+/** Usage totals as stored: `requests,inputTokens,outputTokens,totalTokens` (summed in Lua without JSON). */
+export function encodeUsage(u: UsageTotals): string {
+  return `${u.requests},${u.inputTokens},${u.outputTokens},${u.totalTokens}`;
+}
+
+function usage(v: string | null, ref: Ref): UsageTotals | undefined {
+  if (v === null) return undefined;
+  const p = v.split(',').map(Number);
+  if (p.length !== 4 || p.some((n) => !Number.isFinite(n) || n < 0)) throw corrupt(ref, "header field 'usage'");
+  return { requests: p[0] as number, inputTokens: p[1] as number, outputTokens: p[2] as number, totalTokens: p[3] as number };
+}
+
 /**
- * A header from 12 HMGET values starting at `at`, or null when the hash does not exist. A
- * malformed field fails with a typed error naming the session (see `corrupt`).
+ * A header from the HMGET values of HEADER_FIELDS starting at `at`, or null when the hash does
+ * not exist. A malformed field fails with a typed error naming the session (see `corrupt`).
  */
 export function decodeHeader(f: Reply, ref: Ref, at = 0): SessionHeader | null {
   const get = (i: number): string | null => f[at + i] ?? null;
   const version = get(10);
   if (version === null) {
-    for (let i = 0; i < 12; i++) if (get(i) !== null) throw corrupt(ref, "header field 'version'");
+    for (let i = 0; i < HEADER_SIZE; i++) if (get(i) !== null) throw corrupt(ref, "header field 'version'");
     return null;
   }
   const expiresAt = get(5);
   const ttlMs = get(6);
+  const summarySeq = get(15);
   return completeHeader({
     agentId: get(0) ?? ref.agentId,
     sessionId: get(1) ?? ref.sessionId,
@@ -65,7 +86,10 @@ export function decodeHeader(f: Reply, ref: Ref, at = 0): SessionHeader | null {
     summary: get(9),
     version: whole(version, 'version', ref),
     lastSeq: whole(get(11), 'lastSeq', ref),
-
+    title: get(12),
+    preview: get(13),
+    usage: usage(get(14), ref),
+    summarySeq: summarySeq === null ? 0 : whole(summarySeq, 'summarySeq', ref),
   });
 }
 

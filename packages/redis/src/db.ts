@@ -34,7 +34,7 @@ export class RedisDb {
     const keys: string[] = this.keys.session(ref.agentId, ref.sessionId);
     if (index && !this.cluster) {
       keys.push(this.keys.agentIndex(ref.agentId));
-      if (ref.userId !== null) keys.push(this.keys.userIndex(ref.agentId, ref.userId));
+      if (ref.userId !== null) keys.push(this.keys.userIndex(ref.agentId, ref.userId), this.keys.userSessions(ref.userId));
     }
     return this.script(script, keys, [String(ref.now), ref.userId ?? '', ref.sessionId, ...args]) as Promise<Reply>;
   }
@@ -43,9 +43,9 @@ export class RedisDb {
     return this.wrap(runScript(this.client, script, keys, args));
   }
 
-  /** Index maintenance on the agent's slot (see lua/index-ops.ts). */
-  async index(op: 'put' | 'drop', keys: string[], sessionId: string, score: number | string, ttlMs: number | null): Promise<void> {
-    await this.script(SCRIPTS.index, keys, [op, sessionId, String(score), ttlMs === null ? '' : String(ttlMs)]);
+  /** Index maintenance in one index slot (see lua/index-ops.ts). */
+  async index(op: 'put' | 'drop' | 'uput' | 'udrop', keys: string[], member: string, score: number | string, ttlMs: number | null): Promise<void> {
+    await this.script(SCRIPTS.index, keys, [op, member, String(score), ttlMs === null ? '' : String(ttlMs)]);
   }
 
   /** Any other command, with the same error handling. */

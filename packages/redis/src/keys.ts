@@ -27,9 +27,11 @@ export type SessionKeys = [header: string, data: string, seqs: string, created: 
  * - `{s.A.S}:c` sorted set: seqs scored by createdAt (prune by age)
  * - `{a.A}:all` sorted set: the agent's session ids scored by updatedAt
  * - `{a.A}:u.U` sorted set: one user's session ids of that agent, scored by updatedAt
+ * - `{u.U}:s` sorted set: one user's sessions across agents, members `agentId \0 sessionId`
+ *   (score 0, read in order with ZRANGEBYLEX)
  *
- * Everything between braces is the cluster hash tag: all keys of a session share one slot, and
- * an agent's indexes share another.
+ * Everything between braces is the cluster hash tag: all keys of a session share one slot, an
+ * agent's indexes share another, and a user's index across agents has a slot of its own.
  */
 export class KeyLayout {
   constructor(readonly prefix: string = DEFAULT_PREFIX) {
@@ -62,6 +64,11 @@ export class KeyLayout {
 
   userIndexEncoded(agent: string, userId: string): string {
     return `${this.prefix}{a.${agent}}:u.${encodeId(userId)}`;
+  }
+
+  /** One user's sessions across agents (members `agentId \0 sessionId`). */
+  userSessions(userId: string): string {
+    return `${this.prefix}{u.${encodeId(userId)}}:s`;
   }
 
   /** A SCAN pattern matching every agent index under this prefix (prune without an agent only). */

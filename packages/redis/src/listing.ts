@@ -1,4 +1,12 @@
-import { AgentSessionsError, isAfterCursor, isExpired, type NormalizedList, type SessionHeader } from '@agent-sessions/core/store';
+import {
+  AgentSessionsError,
+  isAfterCursor,
+  isExpired,
+  matchesMetadata,
+  type NormalizedList,
+  type NormalizedUserList,
+  type SessionHeader,
+} from '@agent-sessions/core/store';
 import { decodeHeader, HEADER_FIELDS, type Reply } from './codec.js';
 import type { RedisDb } from './db.js';
 
@@ -36,6 +44,12 @@ function entries(raw: string[]): Entry[] {
  * continues by score, never by offset: the entries it removes along the way would shift an
  * offset past live sessions. At most MAX_LISTING_SCAN entries per call; past that the call
  * fails with `unavailable` (the stale entries it passed are removed, so a retry goes further).
+ *
+ * A metadata filter is applied to the headers read, within these pages: no index holds
+ * metadata values (every append moves a session's score, so an index per metadata value would
+ * cost one more write per key per append). A filtered call reads on until its page is full or
+ * the index ends; live sessions that do not match do not count against MAX_LISTING_SCAN (a
+ * retry would pass them again), so its cost grows with the sessions it passes over.
  */
 export async function listSessions(db: RedisDb, input: NormalizedList): Promise<SessionHeader[]> {
   const { keys } = db;
@@ -48,7 +62,8 @@ export async function listSessions(db: RedisDb, input: NormalizedList): Promise<
     maxOpen = false;
   }
   const min = input.updatedAfter === null ? '-inf' : String(input.updatedAfter);
-  const batch = Math.min(Math.max(input.fetchLimit * 2, 50), 1000);
+  const filter = input.metadata !== null && Object.keys(input.metadata).length > 0 ? input.metadata : null;
+  const batch = filter ? 1000 : Math.min(Math.max(input.fetchLimit * 2, 50), 1000);
   const found: SessionHeader[] = [];
   const repairs: Promise<void>[] = [];
   // Entries already read at the current upper score (the next read starts at that score again).
@@ -82,6 +97,10 @@ export async function listSessions(db: RedisDb, input: NormalizedList): Promise<
       if (cursor && !isAfterCursor(h, cursor)) return;
       if (input.updatedAfter !== null && h.updatedAt < input.updatedAfter) return;
       if (input.updatedBefore !== null && h.updatedAt >= input.updatedBefore) return;
+      if (filter && !matchesMetadata(h.metadata, filter)) {
+        scanned -= 1;
+        return;
+      }
       found.push(h);
     });
     if (read.length < want) break; // the index is exhausted
@@ -105,6 +124,63 @@ export async function listSessions(db: RedisDb, input: NormalizedList): Promise<
   }
   await Promise.all(repairs);
   return found.sort(newestFirst).slice(0, input.fetchLimit);
+}
+
+/** Members of a user's index read per step (plus what the page still needs). */
+const USER_BATCH = 100;
+
+/**
+ * One page of a user's sessions from the user's index across agents (members `agent \0
+ * session`, score 0): ZRANGEBYLEX from just after `after` (within `agent \0` … for one agent),
+ * then each candidate's header, which decides. Entries of sessions that are gone, expired or
+ * now someone else's are skipped and removed; an unreadable header is skipped and left alone.
+ * Order is by the UTF-8 bytes of agent and session id: JavaScript's string order, except
+ * between characters U+E000–U+FFFF and characters above U+FFFF (paging is exact either way).
+ */
+export async function listUserSessions(db: RedisDb, input: NormalizedUserList): Promise<SessionHeader[]> {
+  const key = db.keys.userSessions(input.userId);
+  const byteMax = (a: string, b: string): string => (Buffer.compare(Buffer.from(a.slice(1)), Buffer.from(b.slice(1))) >= 0 ? a : b);
+  let min = input.after === null ? '-' : `(${input.after.agentId}\0${input.after.sessionId}`;
+  let max = '+';
+  if (input.agentId !== null) {
+    min = min === '-' ? `[${input.agentId}\0` : byteMax(min, `[${input.agentId}\0`);
+    max = `(${input.agentId}\u0001`;
+  }
+  const found: SessionHeader[] = [];
+  const repairs: Promise<void>[] = [];
+  let stale = 0;
+  for (;;) {
+    const want = input.limit - found.length + USER_BATCH;
+    const members = await db.wrap(db.client.zrangebylex(key, min, max, 'LIMIT', 0, want));
+    const refs = members.map((m) => {
+      const cut = m.indexOf('\0');
+      return { member: m, agentId: m.slice(0, cut), sessionId: m.slice(cut + 1) };
+    });
+    const headers = await Promise.all(refs.map((r) => (r.agentId && r.sessionId ? readHeader(db, r.agentId, r.sessionId) : null)));
+    for (let i = 0; i < refs.length && found.length < input.limit; i++) {
+      const r = refs[i] as (typeof refs)[number];
+      const h = headers[i];
+      min = `(${r.member}`;
+      if (h === undefined) continue;
+      if (h === null || isExpired(h.expiresAt, input.now) || h.userId !== input.userId) {
+        stale += 1;
+        repairs.push(db.index('udrop', [key], r.member, 0, null).catch(() => {}));
+        continue;
+      }
+      found.push(h);
+    }
+    if (found.length >= input.limit || members.length < want) break;
+    if (stale >= MAX_LISTING_SCAN) {
+      await Promise.all(repairs);
+      throw new AgentSessionsError(
+        'unavailable',
+        `listUserSessions passed ${stale} stale entries of user '${input.userId}' without filling the page (now removed): call it again`,
+        { source: 'redis' },
+      );
+    }
+  }
+  await Promise.all(repairs);
+  return found;
 }
 
 /** A candidate's header; null when gone, undefined when it cannot be read (left alone). */

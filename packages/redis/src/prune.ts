@@ -3,7 +3,7 @@ import type { NormalizedPrune, PruneResult } from '@agent-sessions/core/store';
 import { clientKeyPrefix, isCluster } from './client.js';
 import type { Reply } from './codec.js';
 import type { RedisDb } from './db.js';
-import { encodeId } from './keys.js';
+import { decodeId, encodeId } from './keys.js';
 import { SCRIPTS } from './scripts.js';
 
 /** Runs one prune script removes at most: a few ms of server time per call. */
@@ -11,9 +11,9 @@ export const PRUNE_BATCH = 500;
 /** Index entries read per step while walking an agent's sessions. */
 const PAGE = 200;
 
-// Reply layout: [status, 12 header fields, indexed flag, runs removed].
+// Reply layout: [status, 16 header fields, indexed flag, runs removed].
 const HEADER_AT = 1;
-const REMOVED_AT = 14;
+const REMOVED_AT = 18;
 
 /**
  * Walks each agent's index (all agents under the prefix when none is named) and prunes every
@@ -63,6 +63,7 @@ async function pruneSession(db: RedisDb, agent: string, entry: { sessionId: stri
     const indexKeys = [db.keys.agentIndexEncoded(agent)];
     if (userId) indexKeys.push(db.keys.userIndexEncoded(agent, userId));
     await db.index('drop', indexKeys, entry.sessionId, updatedAt ?? entry.score, null);
+    if (userId) await db.index('udrop', [db.keys.userSessions(userId)], `${decodeId(agent)}\0${entry.sessionId}`, 0, null);
     return { sessions: 1, runs };
   }
 }

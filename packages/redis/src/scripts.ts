@@ -4,7 +4,9 @@ import type { RedisClient } from './client.js';
 import { APPEND } from './lua/append.js';
 import { CREATE } from './lua/create.js';
 import { DELETE } from './lua/delete.js';
+import { IMPORT } from './lua/import.js';
 import { INDEX } from './lua/index-ops.js';
+import { PATCH } from './lua/patch.js';
 import { POP } from './lua/pop.js';
 import { PRUNE } from './lua/prune.js';
 import { READ } from './lua/read.js';
@@ -27,6 +29,8 @@ export const SCRIPTS = {
   read: new LuaScript('read', READ),
   create: new LuaScript('create', CREATE),
   update: new LuaScript('update', UPDATE),
+  patch: new LuaScript('patch', PATCH),
+  import: new LuaScript('import', IMPORT),
   delete: new LuaScript('delete', DELETE),
   pop: new LuaScript('pop', POP),
   prune: new LuaScript('prune', PRUNE),

@@ -8,11 +8,14 @@ import {
   type History,
   type NormalizedAppend,
   type NormalizedCreate,
+  type NormalizedImport,
   type NormalizedList,
   type NormalizedListRuns,
+  type NormalizedPatch,
   type NormalizedPrune,
   type NormalizedRead,
   type NormalizedUpdate,
+  type NormalizedUserList,
   type NormalizedWrite,
   type PoppedItem,
   type PruneResult,
@@ -22,24 +25,29 @@ import {
   type SessionHeader,
   type StoreCapabilities,
   type StoreOptions,
+  type UsageTotals,
 } from '@agent-sessions/core/store';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { RedisClient } from './client.js';
-import { decodeHeader, decodeRun, encodeRun, HEADER_FIELDS, type Reply } from './codec.js';
+import { decodeHeader, decodeRun, encodeRun, encodeUsage, HEADER_FIELDS, HEADER_SIZE, type Reply } from './codec.js';
 import { connect, connectCluster, REDIS_CONNECTION_DEFAULTS } from './connect.js';
 import { RedisDb } from './db.js';
 import { corrupt, REDIS_ERRORS } from './errors.js';
 import { DEFAULT_PREFIX, KeyLayout } from './keys.js';
-import { indexKeys, listSessions } from './listing.js';
+import { indexKeys, listSessions, listUserSessions } from './listing.js';
 import { prune } from './prune.js';
 import { SCRIPTS } from './scripts.js';
 import { setupServers, type EvictionPolicyCheck } from './setup.js';
 import { mergeUrlOptions, parseRedisUrl } from './url.js';
 
-// Reply layout of the session scripts: [status, 12 header fields, indexed flag, extras...].
+// Reply layout of the session scripts: [status, HEADER_SIZE header fields, indexed flag, extras...].
 const HEADER_AT = 1;
-const INDEXED_AT = 13;
-const EXTRA_AT = 14;
+const INDEXED_AT = HEADER_AT + HEADER_SIZE;
+const EXTRA_AT = INDEXED_AT + 1;
+/** Runs per import script call: a large session is written in batches, its header last. */
+const IMPORT_BATCH = 500;
+/** Bytes of runs per import script call. */
+const IMPORT_BATCH_BYTES = 4 << 20;
 
 export interface RedisStoreOptions extends StoreOptions {
   /** An ioredis client: a standalone `Redis` or a `Cluster`. The store never closes it. Required. */
@@ -60,6 +68,7 @@ export interface RedisConnectionOptions extends Omit<RedisStoreOptions, 'client'
 }
 
 const ttlArg = (v: number | null | undefined): string => (v === null || v === undefined ? '' : String(v));
+const hasUsage = (u: UsageTotals): boolean => u.requests > 0 || u.inputTokens > 0 || u.outputTokens > 0 || u.totalTokens > 0;
 
 /**
  * A session store on Redis over an ioredis client, standalone or Cluster.
@@ -150,10 +159,15 @@ export class RedisStore extends SessionStore {
     if (reply[0] === 'not_found') throw this.notFound(ref);
   }
 
-  /** Brings the listing indexes up to date with a header, unless the script already did. */
+  /**
+   * Brings the listing indexes up to date with a header, unless the script already did: the
+   * agent's slot and (for a user's session) the user's own slot, concurrently.
+   */
   private async indexPut(reply: Reply, h: SessionHeader): Promise<void> {
     if (reply[INDEXED_AT] === '1') return;
-    await this.db.index('put', indexKeys(this.db, h.agentId, h.userId), h.sessionId, h.updatedAt, h.ttlMs);
+    const agentSlot = this.db.index('put', indexKeys(this.db, h.agentId, h.userId), h.sessionId, h.updatedAt, h.ttlMs);
+    if (h.userId === null) return agentSlot;
+    await Promise.all([agentSlot, this.db.index('uput', [this.db.keys.userSessions(h.userId)], `${h.agentId}\0${h.sessionId}`, 0, h.ttlMs)]);
   }
 
   protected async doAppendRun(input: NormalizedAppend): Promise<AppendRunResult> {
@@ -171,6 +185,9 @@ export class RedisStore extends SessionStore {
         ttlArg(explicit ? input.expiresAt : input.defaultExpiresAt),
         JSON.stringify(input.sessionMetadata),
         ttlArg(input.expectedLastSeq),
+        input.title === null ? '' : `=${input.title}`,
+        input.preview === null ? '' : `=${input.preview}`,
+        hasUsage(input.usageDelta) ? encodeUsage(input.usageDelta) : '',
       ],
       true,
     );
@@ -238,6 +255,7 @@ export class RedisStore extends SessionStore {
         input.metadata === undefined ? '' : `=${JSON.stringify(input.metadata)}`,
         input.state === undefined ? '' : `=${JSON.stringify(input.state)}`,
         input.summary === undefined ? '' : input.summary === null ? '-' : `=${input.summary}`,
+        input.summarySeq === undefined ? '' : String(input.summarySeq),
       ],
       true,
     );
@@ -246,6 +264,71 @@ export class RedisStore extends SessionStore {
     if (reply[0] === 'conflict') throw this.conflict(input, input.expectedVersion, h.version);
     await this.indexPut(reply, h);
     return h;
+  }
+
+  protected override async doPatchSession(input: NormalizedPatch): Promise<SessionHeader> {
+    const title = input.title === undefined ? '' : input.title === null ? '-' : `=${input.title}`;
+    const reply = await this.db.session(SCRIPTS.patch, input, [title, input.touch ? '1' : '0'], true);
+    this.check(reply, input);
+    if (reply[0] !== 'ok') throw this.notFound(input);
+    const h = this.header(reply, input);
+    await this.indexPut(reply, h);
+    return h;
+  }
+
+  protected override doListUserSessions(input: NormalizedUserList): Promise<SessionHeader[]> {
+    return listUserSessions(this.db, input);
+  }
+
+  /**
+   * One script when the session is small; otherwise batches of runs, then the header with the
+   * last batch (see lua/import.ts: nothing is visible before the header, and a session created
+   * meanwhile is never written into).
+   */
+  protected override async doImportSession(input: NormalizedImport): Promise<SessionHeader> {
+    const h = input.header;
+    const field = (v: string | number | null): string => (v === null ? '' : `=${v}`);
+    const header = [
+      field(input.agentId),
+      field(input.sessionId),
+      field(input.userId),
+      field(h.createdAt),
+      field(h.updatedAt),
+      field(h.expiresAt),
+      field(h.ttlMs),
+      field(JSON.stringify(h.metadata)),
+      field(JSON.stringify(h.state)),
+      field(h.summary),
+      field(1),
+      field(input.lastSeq),
+      field(h.title),
+      field(h.preview),
+      field(encodeUsage(h.usage)),
+      field(h.summarySeq),
+    ];
+    let batch: string[] = [];
+    let bytes = 0;
+    let first = true;
+    const send = async (final: boolean): Promise<Reply> => {
+      const args = [first ? '1' : '0', final ? '1' : '0', ...(final ? header : []), ...batch];
+      const reply = await this.db.session(SCRIPTS.import, input, args, final);
+      if (reply[0] === 'exists') throw this.exists(input);
+      first = false;
+      batch = [];
+      bytes = 0;
+      return reply;
+    };
+    for (const run of input.runs) {
+      const blob = encodeRun(run.runId, { createdAt: run.createdAt, status: run.status, format: run.format, usage: run.usage, metadata: run.metadata }, run.items);
+      if (batch.length >= IMPORT_BATCH * 4 || (batch.length > 0 && bytes + blob.length > IMPORT_BATCH_BYTES)) await send(false);
+      batch.push(String(run.seq), String(run.createdAt), run.runId, blob);
+      bytes += blob.length;
+    }
+    const reply = await send(true);
+    this.check(reply, input);
+    const session = this.header(reply, input);
+    await this.indexPut(reply, session);
+    return session;
   }
 
   protected async doDeleteSession(input: NormalizedWrite): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import IORedis, { type Cluster } from 'ioredis';
 import { isAgentSessionsError } from '@agent-sessions/core';
-import { RedisStore, encodeId } from '@agent-sessions/redis';
+import { KeyLayout, RedisStore, encodeId } from '@agent-sessions/redis';
 import { clusterClient, randomPrefix } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -143,13 +143,66 @@ describe('key layout and TTLs (standalone)', () => {
       await kp.appendRun({ ...ref, format: 'plain', items: ['old'] });
       await sleep(200);
       await kp.appendRun({ ...ref, format: 'plain', items: ['new'] });
-      expect((await keysUnder(raw, keyPrefix)).length).toBe(6);
+      // The session's four keys, the agent's two indexes, and the user's index across agents.
+      expect((await keysUnder(raw, keyPrefix)).length).toBe(7);
+      expect(await raw.exists(`${keyPrefix}as:{u.${encodeId('u')}}:s`)).toBe(1);
       expect((await kp.listSessions({ agentId: 'kp', userId: 'u' })).sessions.map((x) => x.sessionId)).toEqual(['s']);
       expect(await kp.prune({ runsOlderThan: 100 })).toEqual({ sessions: 0, runs: 1 });
       expect((await kp.listRuns({ ...ref, limit: 5 })).map((r) => r.items)).toEqual([['new']]);
     } finally {
       prefixed.disconnect();
     }
+  });
+
+  it('a user\'s index across agents: one `agent\\0session` member per session, with the longest TTL, dropped on delete', async () => {
+    const userId = 'erase-me';
+    const key = `${prefix}{u.${encodeId(userId)}}:s`;
+    await store.appendRun({ agentId: 'ua', sessionId: 's1', userId, format: 'plain', items: ['x'], ttl: 60_000 });
+    await store.appendRun({ agentId: 'ua', sessionId: 's1', userId, format: 'plain', items: ['y'] });
+    await store.appendRun({ agentId: 'ub', sessionId: 's2', userId, format: 'plain', items: ['x'], ttl: 30_000 });
+    expect(await raw.zrange(key, 0, -1, 'WITHSCORES')).toEqual(['ua\0s1', '0', 'ub\0s2', '0']);
+    const ttl = await raw.pttl(key);
+    expect(ttl).toBeGreaterThan(55_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    // A session without a TTL makes the index permanent.
+    await store.appendRun({ agentId: 'uc', sessionId: 's3', userId, format: 'plain', items: ['x'], ttl: null });
+    expect(await raw.pttl(key)).toBe(-1);
+    expect(await store.deleteSession({ agentId: 'ub', sessionId: 's2', userId })).toBe(true);
+    expect(await raw.zrange(key, 0, -1)).toEqual(['ua\0s1', 'uc\0s3']);
+    expect((await store.listUserSessions({ userId })).map((h) => `${h.agentId}/${h.sessionId}`)).toEqual(['ua/s1', 'uc/s3']);
+  });
+
+  it('a header written before contract v2 (no title, preview, usage or summarySeq) reads with the defaults and takes appends', async () => {
+    const ref = { agentId: 'old', sessionId: 'v1' };
+    await store.appendRun({ ...ref, format: 'plain', items: ['x'] });
+    const [h] = new KeyLayout(prefix).session(ref.agentId, ref.sessionId);
+    await raw.hdel(h, 'title', 'preview', 'usage', 'summarySeq');
+    const got = await store.getSession(ref);
+    expect(got).toMatchObject({ title: null, preview: null, summarySeq: 0, runCount: 1, usage: { requests: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 } });
+    const next = await store.appendRun({ ...ref, format: 'plain', items: ['y'], title: 'T', usage: { requests: 1, totalTokens: 9 } });
+    expect(next.session).toMatchObject({ title: 'T', runCount: 2, usage: { requests: 1, inputTokens: 0, outputTokens: 0, totalTokens: 9 } });
+    expect(await raw.hget(h, 'usage')).toBe('1,0,0,9');
+  });
+
+  it('a large session is restored in batches, its header last, and reads back whole', async () => {
+    const ref = { agentId: 'big', sessionId: 'src' };
+    for (let i = 1; i <= 1100; i++) await store.appendRun({ ...ref, format: 'plain', items: [`r${i}`] });
+    const src = await store.getSession(ref);
+    const runs = (await store.listRuns({ ...ref, limit: 1000 })).concat();
+    const older = await store.listRuns({ ...ref, limit: 1000, beforeSeq: runs[0]?.seq });
+    const all = [...older, ...runs];
+    expect(all.length).toBe(1100);
+    const { createdAt, updatedAt, ttlMs, expiresAt, metadata, state, summary } = src!;
+    const restored = await store.restoreSession({ agentId: 'big', sessionId: 'copy', header: { createdAt, updatedAt, ttlMs, expiresAt, metadata, state, summary }, runs: all });
+    expect(restored.lastSeq).toBe(1100);
+    const back = await store.listRuns({ agentId: 'big', sessionId: 'copy', limit: 1000, beforeSeq: 101 });
+    expect(back.map((r) => r.items[0])).toEqual(Array.from({ length: 100 }, (_, i) => `r${i + 1}`));
+    const [, d, q, c] = new KeyLayout(prefix).session('big', 'copy');
+    expect(await raw.zcard(q)).toBe(1100);
+    expect(await raw.zcard(c)).toBe(1100);
+    expect(await raw.hlen(d)).toBe(2200);
+    // The batches' 1-hour safety TTL is gone once the header is written (no TTL here).
+    expect(await raw.pttl(d)).toBe(-1);
   });
 
   it('a prefix that would change the hash tag is refused, and a missing client is named', () => {

@@ -102,11 +102,14 @@ describe('round trips on a standalone server (counted with MONITOR)', () => {
     expect(names((await observe()).sent)).toEqual(['hmget']);
   });
 
-  it('a call naming no user on a user\'s session needs a second call for that user\'s index', async () => {
-    // The script cannot name the owner's index key before it has read the owner; it reports
-    // the index as not done and the store updates it with one more EVALSHA.
+  it('a call naming no user on a user\'s session needs a second call for that user\'s indexes', async () => {
+    // The script cannot name the owner's index keys before it has read the owner; it reports
+    // the indexes as not done and the store updates them: one EVALSHA on the agent's indexes and,
+    // sent at the same time, one on the user's index across agents (contract v2).
     await store.appendRun({ agentId: 'rt', sessionId: 'new', format: 'plain', items: ['d'] });
-    expect(names((await observe()).sent)).toEqual(['evalsha', 'evalsha']);
+    const { sent } = await observe();
+    expect(names(sent)).toEqual(['evalsha', 'evalsha', 'evalsha']);
+    expect(sent.slice(1).map((c) => (c.args[2] ?? '').replace(/^.*\}:/, '')).sort()).toEqual(['all', 's']);
   });
 });
 
@@ -142,8 +145,15 @@ describe('round trips in a cluster (MONITOR on every master)', () => {
   });
 
   it('an append is one EVALSHA on the session\'s node, then one on the agent index\'s node', async () => {
-    await store.appendRun({ agentId: 'rt', sessionId: 's1', userId: 'alice', format: 'plain', items: ['a'] });
+    await store.appendRun({ agentId: 'rt', sessionId: 's0', format: 'plain', items: ['a'] });
     expect(names(await observe())).toEqual(['evalsha', 'evalsha']);
+  });
+
+  it('an append to a user\'s session adds one EVALSHA on the user index\'s node, sent with the agent index\'s', async () => {
+    await store.appendRun({ agentId: 'rt', sessionId: 's1', userId: 'alice', format: 'plain', items: ['a'] });
+    const seen = await observe();
+    expect(names(seen)).toEqual(['evalsha', 'evalsha', 'evalsha']);
+    expect(seen.slice(1).map((c) => (c.args[2] ?? '').replace(/^.*\}:/, '')).sort()).toEqual(['all', 's']);
   });
 
   it('a window load is one EVALSHA', async () => {

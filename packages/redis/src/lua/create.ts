@@ -18,7 +18,7 @@ end
 redis.call('UNLINK', H, D, Q, C)
 local exp = TTL ~= '' and EXP or false
 h = {AGENT, SID, USER ~= '' and USER or false, NOW_ARG, NOW_ARG, exp, TTL ~= '' and TTL or false,
-  META, STATE, false, '1', '0'}
+  META, STATE, false, '1', '0', false, false, false, false}
 local args = {'agentId', AGENT, 'sessionId', SID, 'createdAt', NOW_ARG, 'updatedAt', NOW_ARG,
   'metadata', META, 'state', STATE, 'version', '1', 'lastSeq', '0'}
 if h[3] then args[#args + 1] = 'userId' args[#args + 1] = USER end
@@ -28,5 +28,5 @@ if exp then
 end
 redis.call('HSET', H, unpack(args))
 if exp then redis.call('PEXPIRE', H, int(math.max(tonumber(exp) - NOW, 1))) end
-return reply('created', h, index_put_inline(h))
+return reply('created', h, index_put_inline(h, true))
 `);

@@ -41,5 +41,5 @@ else
   redis.call('HSET', D, 's' .. seq, string.sub(blob, 1, last - 1))
   mark_write(h)
 end
-return reply('popped', h, index_put_inline(h), item, run_id, seq)
+return reply('popped', h, index_put_inline(h, h[7]), item, run_id, seq)
 `);

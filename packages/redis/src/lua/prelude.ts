@@ -18,7 +18,9 @@
 export const PRELUDE = String.raw`
 local H, D, Q, C = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local FIELDS = {'agentId', 'sessionId', 'userId', 'createdAt', 'updatedAt', 'expiresAt',
-  'ttlMs', 'metadata', 'state', 'summary', 'version', 'lastSeq'}
+  'ttlMs', 'metadata', 'state', 'summary', 'version', 'lastSeq', 'title', 'preview', 'usage', 'summarySeq'}
+-- Header fields (h[1..16]) added with contract v2 are absent from older hashes: defaults apply.
+local NF = 16
 local NOW_ARG, USER, SID = ARGV[1], ARGV[2], ARGV[3]
 local NOW = tonumber(NOW_ARG)
 -- core's MAX_TTL_MS (100 years): a TTL stored by an older version is bounded the same way.
@@ -33,24 +35,50 @@ local function whole(v)
   return nil
 end
 
+-- Usage totals as stored: 'requests,inputTokens,outputTokens,totalTokens' (numbers as the
+-- client wrote them). Summed here without JSON, so no number is rewritten by cjson.
+local function usage_parse(s)
+  local out = {}
+  for part in string.gmatch(s, '[^,]+') do
+    local n = tonumber(part)
+    if not n or n < 0 then return nil end
+    out[#out + 1] = n
+  end
+  if #out ~= 4 then return nil end
+  return out
+end
+
+local function num(n)
+  if n == math.floor(n) and n <= 9007199254740991 then return string.format('%d', n) end
+  return string.format('%.17g', n)
+end
+
+local function usage_add(stored, delta)
+  local a = stored and usage_parse(stored) or {0, 0, 0, 0}
+  local b = usage_parse(delta)
+  return num(a[1] + b[1]) .. ',' .. num(a[2] + b[2]) .. ',' .. num(a[3] + b[3]) .. ',' .. num(a[4] + b[4])
+end
+
 local function json_ok(s)
   if not s or s == '{}' then return true end
   local ok, v = pcall(cjson.decode, s)
   return ok and type(v) == 'table'
 end
 
--- The header's 12 fields (f[11], the version, is false when there is no session) and the name
+-- The header's 16 fields (f[11], the version, is false when there is no session) and the name
 -- of the first malformed field, if any. With json, metadata and state must parse too (the
 -- client decodes them from the reply of a write, so they are checked before the write).
 local function load_header(json)
   local f = redis.call('HMGET', H, unpack(FIELDS))
   if not f[11] then
-    for i = 1, 12 do if f[i] then return f, 'version' end end
+    for i = 1, NF do if f[i] then return f, 'version' end end
     return f
   end
   for _, i in ipairs({4, 5, 11, 12}) do
     if not whole(f[i]) then return f, FIELDS[i] end
   end
+  if f[16] and not whole(f[16]) then return f, 'summarySeq' end
+  if f[15] and not usage_parse(f[15]) then return f, 'usage' end
   if f[6] and not whole(f[6]) then return f, 'expiresAt' end
   if f[7] and not (whole(f[7]) and tonumber(f[7]) >= 1) then return f, 'ttlMs' end
   if json then
@@ -86,13 +114,13 @@ local function key_ttl(exp, had)
   end
 end
 
--- Every write: version + 1, updatedAt never moves back, the TTL starts again. h is changed in
--- place into the header as written, so no script reads it back.
-local function mark_write(h, extra)
+-- Every write: version + 1, updatedAt never moves back (keep_time: left alone, for a rename),
+-- the TTL starts again. h is changed in place into the header as written, so no script reads it back.
+local function mark_write(h, extra, keep_time)
   local exp = expiry_for(h[7])
   local had = h[6]
   h[11] = int(tonumber(h[11]) + 1)
-  if tonumber(h[5]) < NOW then h[5] = NOW_ARG end
+  if not keep_time and tonumber(h[5]) < NOW then h[5] = NOW_ARG end
   h[6] = exp
   local args = {'version', h[11], 'updatedAt', h[5]}
   if exp then args[#args + 1] = 'expiresAt' args[#args + 1] = exp end
@@ -102,14 +130,14 @@ local function mark_write(h, extra)
   key_ttl(exp, had)
 end
 
--- The reply: status, the 12 header fields, '1' when the indexes are up to date, then extras.
+-- The reply: status, the 16 header fields, '1' when the indexes are up to date, then extras.
 local function reply(status, h, indexed, ...)
   local out = {status}
-  for i = 1, 12 do out[i + 1] = h[i] or false end
-  out[14] = indexed
+  for i = 1, NF do out[i + 1] = h[i] or false end
+  out[NF + 2] = indexed
   local n = select('#', ...)
   local extra = {...}
-  for i = 1, n do out[14 + i] = extra[i] or false end
+  for i = 1, n do out[NF + 2 + i] = extra[i] or false end
   return out
 end
 `;
@@ -121,25 +149,27 @@ end
  * expired before it are dropped by listings and by prune.
  */
 export const INDEX_FUNCTIONS = String.raw`
-local function idx_put(key, sid, score, ttl, only_up)
-  if ttl == '' or not ttl then
-    -- A session without a TTL: the index must not expire either.
-    if only_up then
-      local cur = redis.call('ZSCORE', key, sid)
-      if not (cur and tonumber(cur) >= tonumber(score)) then redis.call('ZADD', key, score, sid) end
-    else
-      redis.call('ZADD', key, score, sid)
-    end
-    redis.call('PERSIST', key)
-    return
-  end
-  local left = redis.call('PTTL', key)
-  -- In a cluster two clients' index updates may arrive out of order: a score only moves up there.
+-- score: updatedAt in the agent's and a user's per-agent index; '0' in a user's index of
+-- 'agent\0session' members (read by ZRANGEBYLEX). only_up: keep a higher score (a cluster's
+-- index updates may arrive out of order). may_have_ttl: false when the caller knows this key
+-- cannot hold a TTL (see below), which saves a PERSIST per write.
+local function idx_put(key, member, score, ttl, only_up, may_have_ttl)
+  local none = ttl == '' or not ttl
+  local left = (not none) and redis.call('PTTL', key)
+  local added
   if only_up then
-    local cur = redis.call('ZSCORE', key, sid)
-    if not (cur and tonumber(cur) >= tonumber(score)) then redis.call('ZADD', key, score, sid) end
+    local cur = redis.call('ZSCORE', key, member)
+    if cur and tonumber(cur) >= tonumber(score) then added = 0 else added = redis.call('ZADD', key, score, member) end
   else
-    redis.call('ZADD', key, score, sid)
+    added = redis.call('ZADD', key, score, member)
+  end
+  if none then
+    -- A session without a TTL: the index must not expire either. Nothing ever gives a TTL to a
+    -- key that holds an entry of a session without one (PEXPIRE below only runs on a new key or
+    -- one that has a TTL already), so a key that already held this entry, of a session that had
+    -- no TTL before this write, has none: PERSIST only otherwise.
+    if added == 1 or may_have_ttl then redis.call('PERSIST', key) end
+    return
   end
   -- left: -2 no key before (a new index), -1 an index without a TTL (keeps none), else ms left.
   if left == -2 or (left >= 0 and left < tonumber(ttl)) then redis.call('PEXPIRE', key, ttl) end
@@ -152,15 +182,23 @@ local function idx_drop(key, sid, max_score)
 end
 `;
 
-/** Inline index updates for session scripts; they return '1' when nothing is left for the client. */
+/**
+ * Inline index updates for session scripts; they return '1' when nothing is left for the client.
+ * KEYS[5] is the agent's index; with a named user KEYS[6] is that user's index of the agent and
+ * KEYS[7] the user's index across agents (members 'agent\0session').
+ */
 export const INLINE_INDEX = String.raw`
-local function index_put_inline(h)
+local function index_put_inline(h, may_have_ttl)
   if #KEYS < 5 then return '0' end
   local ttl = h[7] or ''
-  idx_put(KEYS[5], SID, h[5], ttl, false)
+  idx_put(KEYS[5], SID, h[5], ttl, false, may_have_ttl)
   if not h[3] then return '1' end
   -- KEYS[6] is the named user's index, and a session a call can see belongs to that user.
-  if KEYS[6] then idx_put(KEYS[6], SID, h[5], ttl, false) return '1' end
+  if KEYS[6] then
+    idx_put(KEYS[6], SID, h[5], ttl, false, may_have_ttl)
+    idx_put(KEYS[7], h[1] .. '\0' .. SID, '0', ttl, false, may_have_ttl)
+    return '1'
+  end
   return '0'
 end
 
@@ -168,7 +206,11 @@ local function index_drop_inline(h, score)
   if #KEYS < 5 then return '0' end
   idx_drop(KEYS[5], SID, score)
   if not h[3] then return '1' end
-  if KEYS[6] then idx_drop(KEYS[6], SID, score) return '1' end
+  if KEYS[6] then
+    idx_drop(KEYS[6], SID, score)
+    redis.call('ZREM', KEYS[7], h[1] .. '\0' .. SID)
+    return '1'
+  end
   return '0'
 end
 `;

@@ -28,7 +28,7 @@ if TOUCH == '1' then
   if exp then redis.call('HSET', H, 'expiresAt', exp) end
   key_ttl(exp, h[6])
   h[6] = exp
-  indexed = index_put_inline(h)
+  indexed = index_put_inline(h, h[7])
 end
 local out = reply('ok', h, indexed)
 if LIMIT > 0 then
