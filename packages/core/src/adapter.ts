@@ -52,3 +52,6 @@ export {
 } from './turn.js';
 export { turnLabels, contentText, type ItemText } from './labels.js';
 export { transcript, type TranscriptTurn } from './transcript.js';
+export { withTurnSpan, ATTR } from './ops/telemetry.js';
+export type { TurnSpanAttributes, CallRecorder, TelemetryOption } from './ops/telemetry-types.js';
+export { opsLogger, type Logger, type OpsLogger } from './ops/logger.js';

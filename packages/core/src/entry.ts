@@ -2,28 +2,44 @@ import { NotImplementedError } from './errors.js';
 
 /**
  * Framework adapters add themselves here by declaration merging, which makes the return type
- * of `withSessionStorage` follow the agent's framework:
+ * of `withSessionStorage` follow the agent's framework. `A` is the agent being wrapped, so the
+ * wrapped type can keep the agent's own types (its output type, its state):
  *
  * ```ts
  * declare module '@agent-sessions/core' {
- *   interface SessionAdapters {
- *     'my-framework': { agent: MyAgent; options: MyOptions; wrapped: MyWrappedAgent };
+ *   interface SessionAdapters<A> {
+ *     'my-framework': { agent: MyAgent; options: MyOptions; wrapped: A extends MyAgent ? MyWrapped<A> : never };
  *   }
  * }
  * ```
+ *
+ * Every declaration must name the type parameter `A` (TypeScript requires identical parameters).
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface SessionAdapters {}
+// eslint-disable-next-line @typescript-eslint/no-empty-interface, @typescript-eslint/no-unused-vars
+export interface SessionAdapters<A = unknown> {}
 
 type Entry = { agent: unknown; options: unknown; wrapped: unknown };
-type Known = { [K in keyof SessionAdapters]: SessionAdapters[K] extends Entry ? SessionAdapters[K] : never };
+type Known<A> = { [K in keyof SessionAdapters<A>]: SessionAdapters<A>[K] extends Entry ? SessionAdapters<A>[K] : never };
 
 /** The adapter entry whose agent type `A` is. */
 export type AdapterFor<A> = {
-  [K in keyof Known]: A extends Known[K]['agent'] ? Known[K] : never;
-}[keyof Known];
+  [K in keyof Known<A>]: A extends Known<A>[K]['agent'] ? Known<A>[K] : never;
+}[keyof Known<A>];
 
-export type WrapOptionsFor<A> = [AdapterFor<A>] extends [never] ? never : AdapterFor<A>['options'];
+/** The adapter package for an agent of a known framework, recognised by shape (no framework types in core). */
+type PackageFor<A> = A extends { lc_namespace: readonly string[] } | { graph: unknown; invoke: unknown; stream: unknown }
+  ? "import '@agent-sessions/langchain'"
+  : A extends { handoffs: unknown; toolUseBehavior: unknown }
+    ? "import '@agent-sessions/openai-agents'"
+    : "import '@agent-sessions/langchain' or '@agent-sessions/openai-agents'";
+
+/**
+ * The options type of an agent no imported adapter recognises: a string, so the type error on
+ * the options prints the import that is missing instead of "parameter of type 'never'".
+ */
+export type MissingAdapter<A> = `agent-sessions: no adapter is imported for this agent; add ${PackageFor<A>}`;
+
+export type WrapOptionsFor<A> = [AdapterFor<A>] extends [never] ? MissingAdapter<A> : AdapterFor<A>['options'];
 export type WrappedFor<A> = [AdapterFor<A>] extends [never] ? never : AdapterFor<A>['wrapped'];
 
 /** What a framework adapter registers: how to recognise its agents and how to wrap one. */

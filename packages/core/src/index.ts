@@ -57,6 +57,7 @@ export {
   type AdapterFor,
   type WrapOptionsFor,
   type WrappedFor,
+  type MissingAdapter,
 } from './entry.js';
 export { createStore, STORE_SCHEMES, type CreateStoreOptions } from './create-store.js';
 export type {
@@ -69,3 +70,7 @@ export type {
   StoreUrlOptions,
 } from './store-urls.js';
 export { TurnNotStoredError, AlreadyResumedError, TURN_STATUS, type TurnEnd, type TurnError } from './turn.js';
+export { reencryptSession, type ReencryptResult } from './ops/reencrypt.js';
+export { DecryptionError, type EncryptionOption, type EncryptionKey, type EncryptionKeyRing } from './ops/encryption.js';
+export type { Logger } from './ops/logger.js';
+export type { TelemetryOption } from './ops/telemetry-types.js';

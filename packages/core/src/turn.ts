@@ -249,3 +249,62 @@ export async function releaseResume(store: SessionStore, ref: SessionRef, interr
     }
   }
 }
+
+// ---- Misspelt option keys ----
+
+function normalizeKey(key: string): string {
+  return key.toLowerCase().replace(/[_-]/g, '');
+}
+
+/** True when deleting one character of `long` gives `short`. */
+function oneDeletion(long: string, short: string): boolean {
+  if (long.length !== short.length + 1) return false;
+  for (let i = 0; i < long.length; i++) if (long.slice(0, i) + long.slice(i + 1) === short) return true;
+  return false;
+}
+
+/** True when swapping two neighbouring characters of `a` gives `b`. */
+function oneSwap(a: string, b: string): boolean {
+  if (a.length !== b.length || a === b) return false;
+  const i = [...a].findIndex((c, k) => c !== b[k]);
+  return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+}
+
+/**
+ * The key of `known` that `key` looks like a misspelling of: the same letters ignoring case,
+ * `_` and `-` (`session_id`, `userid`), one letter missing or extra (`sesionId`), or two
+ * neighbouring letters swapped (`staleHistroy`). Undefined for a key of `known` itself or one
+ * that looks like none of them.
+ */
+export function misspeltKey(key: string, known: readonly string[]): string | undefined {
+  if (known.includes(key)) return undefined;
+  const n = normalizeKey(key);
+  return known.find((k) => {
+    const t = normalizeKey(k);
+    return n === t || oneDeletion(t, n) || oneDeletion(n, t) || oneSwap(n, t);
+  });
+}
+
+/**
+ * Refuses, with `invalid_input`, an object holding a key that looks like a misspelling of one an
+ * adapter reads (`configurable.sesionId` would otherwise be ignored and silently start a new
+ * session). `allowed` lists the app's own keys that only look like ours.
+ */
+export function refuseMisspeltKeys(
+  value: Record<string, unknown> | null | undefined,
+  known: readonly string[],
+  options: { what: string; source: string; allowed?: readonly string[] | undefined; allowedOption?: string | undefined },
+): void {
+  if (!value) return;
+  for (const key of Object.keys(value)) {
+    const meant = misspeltKey(key, known);
+    if (meant === undefined || options.allowed?.includes(key)) continue;
+    const escape = options.allowedOption ? `; a key of your own that only looks like it goes in the option ${options.allowedOption}` : '';
+    throw new AgentSessionsError(
+      'invalid_input',
+      `${options.what}.${key} is not an option agent-sessions reads; did you mean '${meant}'? ` +
+        `(a misspelt session key would silently start a new session${escape})`,
+      { source: options.source },
+    );
+  }
+}

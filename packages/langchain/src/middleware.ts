@@ -3,7 +3,8 @@ import { RemoveMessage, type BaseMessage } from '@langchain/core/messages';
 import { createMiddleware } from 'langchain';
 import { z } from 'zod/v4';
 import type { SessionStorageOptions } from './options.js';
-import { announce, checkOptions, loadTurnHistory, resolveSession, saveFailure, saveRun, type ResolvedSession } from './session.js';
+import { checkConfigurable } from './configurable.js';
+import { SOURCE, announce, checkOptions, loadTurnHistory, resolveSession, saveFailure, saveRun, type ResolvedSession } from './session.js';
 
 /** LangGraph's marker that clears the messages channel (`REMOVE_ALL_MESSAGES` in `@langchain/langgraph`). */
 const REMOVE_ALL_MESSAGES = '__remove_all__';
@@ -17,7 +18,8 @@ export type SessionStorageMiddlewareOptions = SessionStorageOptions;
  * bookkeeping (LangChain keeps them out of the agent's input and output types).
  */
 const stateSchema = z.object({
-  sessionId: z.string().optional(),
+  // A default (not `.optional()`) so the agent's result types `sessionId` as `string`: beforeAgent always sets it.
+  sessionId: z.string().default(''),
   /** Ids of the messages loaded from the store for this run: never saved again. */
   _agentSessionsHistory: z.array(z.string()).optional(),
   /** Ids of every message already accounted for; with a checkpointer, what is not in it is new input. */
@@ -54,8 +56,10 @@ function idsOf(messages: readonly BaseMessage[]): string[] {
 export function sessionStorageMiddleware(options: SessionStorageMiddlewareOptions) {
   checkOptions(options, 'sessionStorageMiddleware');
 
-  const sessionOf = (sessionId: string | undefined, configurable: Record<string, unknown> | undefined): ResolvedSession =>
-    resolveSession(options, configurable, sessionId);
+  const sessionOf = (sessionId: string | undefined, configurable: Record<string, unknown> | undefined): ResolvedSession => {
+    checkConfigurable(configurable, options.allowedConfigurableKeys, SOURCE);
+    return resolveSession(options, configurable, sessionId === '' ? undefined : sessionId);
+  };
 
   return createMiddleware({
     name: 'AgentSessionsStorage',

@@ -42,4 +42,11 @@ export interface SessionStorageOptions {
    * the TurnNotStoredError carries the answer. Default: `'interleave'`.
    */
   staleHistory?: 'interleave' | 'reject' | undefined;
+  /**
+   * Keys of `configurable` that look like a misspelling of `sessionId`, `userId` or `thread_id`
+   * (`session_id`, `userid`, `sesionId`) are refused with `invalid_input`, because a misspelt
+   * session key would silently start a new session. List here a key of your own app that only
+   * looks like ours. Default: none.
+   */
+  allowedConfigurableKeys?: readonly string[] | undefined;
 }

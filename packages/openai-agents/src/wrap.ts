@@ -6,6 +6,7 @@ import {
   generateRunId,
   generateSessionId,
   loadHistory,
+  refuseMisspeltKeys,
   releaseResume,
   validateWindow,
   type Duration,
@@ -39,6 +40,9 @@ import { persistTurn, recordFailure, type TurnContext } from './record.js';
 import { RESUME_SEARCH_RUNS, SOURCE, findPendingTurn, newestInterrupted, rememberPending } from './resume.js';
 import { AgentSessionsSession } from './session.js';
 import { TurnSession } from './turn-session.js';
+
+/** The run options the wrapper reads itself (the rest go to the SDK). */
+const SESSION_RUN_KEYS = ['sessionId', 'userId', 'metadata', 'stream', 'mustExist', 'staleHistory'] as const;
 
 type RunInput<TContext, TAgent extends Agent<any, any>> = string | AgentInputItem[] | RunState<TContext, TAgent>;
 
@@ -92,6 +96,9 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
     input: RunInput<TContext, TAgent>,
     options: SessionRunOptions<TContext, TAgent> = {},
   ): Promise<SessionRunResult<TContext, TAgent> | SessionStreamedRunResult<TContext, TAgent>> {
+    // A misspelt `sesionId` is a type error on a literal; anything else (options built at run
+    // time, JavaScript callers) is refused here rather than silently starting a new session.
+    refuseMisspeltKeys(options as Record<string, unknown>, SESSION_RUN_KEYS, { what: 'options', source: SOURCE });
     const { sessionId: namedSession, userId, metadata, stream, mustExist, staleHistory, ...runOptions } = options;
     const resuming = typeof input === 'object' && input !== null && !Array.isArray(input);
     const prior = resuming ? await findPendingTurn(this.store, this.agentId, input, namedSession, userId) : undefined;

@@ -442,7 +442,7 @@ describe('registration with core', () => {
     const store = new MemoryStore();
     const agent = new Agent({ name: 'core-entry', model: new ScriptedModel([[assistantMessage('via core')]]) });
     const wrapped = coreWithSessionStorage(agent, { store });
-    expectTypeOf(wrapped).toEqualTypeOf<SessionAgent<Agent<any, any>>>();
+    expectTypeOf(wrapped).toEqualTypeOf<SessionAgent<typeof agent>>();
     expect(wrapped).toBeInstanceOf(SessionAgent);
     const r = await wrapped.run('hi');
     expect(r.finalOutput).toBe('via core');
