@@ -60,3 +60,6 @@ export {
   type RedisUrlOptions,
   type StoreScheme,
 } from './store-urls.js';
+export type { ServerInfo } from './ops/telemetry-types.js';
+export type { OpsLogger, Logger } from './ops/logger.js';
+export { DecryptionError } from './ops/encryption.js';
