@@ -55,3 +55,4 @@ export { transcript, type TranscriptTurn } from './transcript.js';
 export { withTurnSpan, ATTR } from './ops/telemetry.js';
 export type { TurnSpanAttributes, CallRecorder, TelemetryOption } from './ops/telemetry-types.js';
 export { opsLogger, type Logger, type OpsLogger } from './ops/logger.js';
+export * from './summary/index.js';

@@ -74,3 +74,4 @@ export { reencryptSession, type ReencryptResult } from './ops/reencrypt.js';
 export { DecryptionError, type EncryptionOption, type EncryptionKey, type EncryptionKeyRing } from './ops/encryption.js';
 export type { Logger } from './ops/logger.js';
 export type { TelemetryOption } from './ops/telemetry-types.js';
+export { foldSummary, DEFAULT_SUMMARY_PROMPT, type Summarizer, type SummarizerContext, type SummaryOptions, type SummaryTrigger, type SummaryFailure, type SummaryOutcome } from './summary/index.js';

@@ -5,7 +5,7 @@ import type { SessionStorageOptions } from './options.js';
 import { DEFAULT_AGENT_ID, SOURCE, checkOptions, loadMessages, saveRun, type ResolvedSession } from './session.js';
 
 /** Options of `SessionChatMessageHistory`. */
-export interface SessionChatMessageHistoryOptions extends Pick<SessionStorageOptions, 'window' | 'ttl'> {
+export interface SessionChatMessageHistoryOptions extends Pick<SessionStorageOptions, 'window' | 'ttl' | 'summary'> {
   /** Where the messages are kept. Required. */
   store: SessionStore;
   /** The session. Required. */

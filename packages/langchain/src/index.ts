@@ -18,6 +18,8 @@ export {
 } from './wrap.js';
 export { sessionStorageMiddleware, type SessionStorageMiddlewareOptions } from './middleware.js';
 export { SessionChatMessageHistory, type SessionChatMessageHistoryOptions } from './chat-history.js';
+export { langchainSummarizer, langchainLine, type LangChainSummarizerOptions } from './summary.js';
+export type { SessionConfigurable, CheckedConfigurable } from './configurable.js';
 export { langchainTranscript, langchainItemText } from './transcript.js';
 export type { TranscriptTurn } from '@agent-sessions/core/adapter';
 

@@ -1,4 +1,4 @@
-import type { Duration, SessionStore, WindowOptions } from '@agent-sessions/core/adapter';
+import type { Duration, SessionStore, SummaryOptions, WindowOptions } from '@agent-sessions/core/adapter';
 import type { StoredMessage } from '@langchain/core/messages';
 
 /** The session a run uses, as handed to `onSession`. */
@@ -49,4 +49,12 @@ export interface SessionStorageOptions {
    * looks like ours. Default: none.
    */
   allowedConfigurableKeys?: readonly string[] | undefined;
+  /**
+   * Fold the runs that leave the window into the session's summary, and put the summary before
+   * the window (a human message, counted by `window.maxTokens`). `summarizer` is
+   * `(previousSummary, runs) => Promise<string>`, e.g. `langchainSummarizer(model)`. Made after
+   * the turn is stored, without delaying the result (`await: true` waits for it); a summarizer
+   * that fails or times out never fails the turn and is retried on a later turn. Default: none.
+   */
+  summary?: SummaryOptions | undefined;
 }

@@ -11,6 +11,9 @@ import {
   storedInput,
   turnMetadata,
   validateWindow,
+  foldSummary,
+  summaryWindow,
+  validateSummary,
   type AppendRunInput,
   type JsonObject,
   type Run,
@@ -19,6 +22,7 @@ import {
   type TurnEnd, turnLabels } from '@agent-sessions/core/adapter';
 import type { BaseMessage, StoredMessage } from '@langchain/core/messages';
 import { asItems, fromStoredMessages, langchainCodec, sumUsage, toStoredMessages, LANGCHAIN_FORMAT } from './codec.js';
+import { langchainSummaryItem } from './summary.js';
 import type { SessionInfo, SessionStorageOptions } from './options.js';
 
 export const SOURCE = 'langchain';
@@ -35,6 +39,8 @@ export interface LoadedHistory {
   storedById: Map<string, string>;
   /** The session's header as this caller sees it, read with the window (null: absent for them). */
   session?: SessionHeader | null | undefined;
+  /** The runs the window came from, oldest first (what the summary needs to know what leaves it). */
+  runs?: readonly Run[] | undefined;
 }
 
 /** Checks options once, when the wrapper or middleware is built, not on the first run. */
@@ -50,6 +56,7 @@ export function checkOptions(options: SessionStorageOptions, what: string): void
   }
   if (options.agentId !== undefined) assertId(options.agentId, 'agentId', SOURCE);
   if (options.window) validateWindow(options.window);
+  validateSummary(options.summary);
 }
 
 function pickId(configurable: Record<string, unknown>, key: string): string | undefined {
@@ -107,11 +114,16 @@ export function expectedLastSeq(options: SessionStorageOptions, history: LoadedH
   return options.staleHistory === 'reject' ? (history.session?.lastSeq ?? 0) : undefined;
 }
 
+/** The window options with the summary (if any) before the history. */
+export function windowOf(options: SessionStorageOptions) {
+  return summaryWindow(options.window ?? {}, options.summary, langchainSummaryItem);
+}
+
 /** Reads the window (one indexed range read in the common case); a new session has none. */
 export async function loadMessages(options: SessionStorageOptions, session: ResolvedSession): Promise<LoadedHistory> {
-  if (session.generated) return { messages: [], storedById: new Map() };
-  const window = await loadHistory(options.store, ref(session), langchainCodec, options.window ?? {});
-  return { ...historyOf(fromStoredMessages(window.items)), session: window.session };
+  if (session.generated) return { messages: [], storedById: new Map(), runs: [] };
+  const window = await loadHistory(options.store, ref(session), langchainCodec, windowOf(options));
+  return { ...historyOf(fromStoredMessages(window.items)), session: window.session, runs: window.runs };
 }
 
 /**
@@ -179,6 +191,8 @@ export interface SaveInput {
   expectedLastSeq?: number | undefined;
   /** What the framework returned: a failed save throws TurnNotStoredError carrying it. */
   result?: { value: unknown } | undefined;
+  /** The history the turn was given: the summary knows from it which runs leave the window. */
+  history?: LoadedHistory | undefined;
 }
 
 /**
@@ -202,8 +216,21 @@ export async function saveRun(options: SessionStorageOptions, session: ResolvedS
     // The session list's title (first user text) and preview (latest message).
     ...turnLabels(items, langchainItemText),
   };
-  if (input.result) await storeTurn(options.store, run, input.result.value, SOURCE);
-  else await options.store.appendRun(run);
+  const stored = input.result ? await storeTurn(options.store, run, input.result.value, SOURCE) : await options.store.appendRun(run);
+  if (options.summary && (input.end === 'completed' || options.window?.includeFailed)) {
+    const history = input.history;
+    const folding = foldSummary({
+      store: options.store,
+      ref: ref(session),
+      options: options.summary,
+      window: options.window,
+      session: history?.runs ? stored.session : undefined,
+      runs: history?.runs ? [...history.runs, stored.run] : undefined,
+      source: SOURCE,
+    });
+    // Off the hot path unless asked: foldSummary never rejects.
+    if (options.summary.await) await folding;
+  }
 }
 
 /**

@@ -83,7 +83,7 @@ export async function startTurn(
     // A checkpointer needs a thread: the session's own id is the natural one.
     config = { ...config, configurable: { ...configurable, thread_id: session.sessionId } };
   }
-  const seen = instructions.length > 0 ? { ...historyOf([...instructions, ...history.messages]), session: history.session } : history;
+  const seen = instructions.length > 0 ? { ...historyOf([...instructions, ...history.messages]), session: history.session, runs: history.runs } : history;
   return { session, runId: generateRunId(), history: seen, inputMessages, callInput, config, stateInput: parsed.state, signal: callConfig?.signal };
 }
 

@@ -162,6 +162,7 @@ export class SessionRunnable<
       extra: run.resumes ? { resumedFrom: run.resumes } : undefined,
       expectedLastSeq: run.resumes ? undefined : expectedLastSeq(this.sessionOptions, run.history),
       result: { value: this.tag(output, run.session) },
+      history: run.history,
     });
   }
 

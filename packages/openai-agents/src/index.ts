@@ -10,6 +10,7 @@ export { OPENAI_AGENTS_FORMAT, openAIAgentsCodec, toStoredItems, fromStoredItems
 export { AgentSessionsSession, type AgentSessionsSessionOptions } from './session.js';
 export { isOpenAIAgent } from './detect.js';
 export { SessionAgent, withSessionStorage } from './wrap.js';
+export { openAIAgentsSummarizer, openAIAgentsLine, openAIAgentsSummaryItem, type OpenAIAgentsSummarizerOptions } from './summary.js';
 export type {
   WithSessionStorageOptions,
   SessionRunOptions,

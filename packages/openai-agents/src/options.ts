@@ -1,4 +1,4 @@
-import type { Duration, JsonObject, SessionStore, WindowOptions } from '@agent-sessions/core/adapter';
+import type { Duration, JsonObject, SessionStore, SummaryOptions, WindowOptions } from '@agent-sessions/core/adapter';
 import type { Agent, AgentInputItem, NonStreamRunOptions, RunResult, RunState, RunToolApprovalItem, Runner, StreamedRunResult } from '@openai/agents';
 
 export interface WithSessionStorageOptions {
@@ -27,6 +27,15 @@ export interface WithSessionStorageOptions {
    * the TurnNotStoredError carries the answer. Default: `'interleave'`.
    */
   staleHistory?: StaleHistoryPolicy | undefined;
+  /**
+   * Fold the runs that leave the window into the session's summary, and put the summary before
+   * the window (a user message, counted by `window.maxTokens`). `summarizer` is
+   * `(previousSummary, runs) => Promise<string>`, e.g. `openAIAgentsSummarizer('gpt-4.1-mini')`.
+   * Made after the turn is stored, without delaying the result (`await: true` waits for it); a
+   * summarizer that fails or times out never fails the turn and is retried on a later turn.
+   * Default: none.
+   */
+  summary?: SummaryOptions | undefined;
 }
 
 /** See `staleHistory`. */

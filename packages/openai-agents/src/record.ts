@@ -9,7 +9,7 @@ import {
   type JsonValue,
   type SessionRef,
   type SessionStore,
-  type TurnEnd, turnLabels } from '@agent-sessions/core/adapter';
+  type TurnEnd, turnLabels, type AppendRunResult } from '@agent-sessions/core/adapter';
 import type { AgentInputItem, RunResult, StreamedRunResult } from '@openai/agents';
 import { OPENAI_AGENTS_FORMAT, openAIAgentsCodec, toStoredItems } from './codec.js';
 import { SOURCE, approvalKey, rememberPending, type PendingTurn } from './resume.js';
@@ -79,7 +79,7 @@ function append(ctx: TurnContext, end: TurnEnd, items: JsonValue[], metadata: Js
  * it, or `cancelled` / `aborted` for a streamed run stopped before its end. A store failure
  * throws TurnNotStoredError carrying `result`.
  */
-export async function persistTurn(ctx: TurnContext, result: AnyResult): Promise<void> {
+export async function persistTurn(ctx: TurnContext, result: AnyResult): Promise<AppendRunResult | undefined> {
   const interruptions = result.interruptions ?? [];
   const stopped = 'cancelled' in result && result.cancelled === true;
   const end: TurnEnd = stopped ? (ctx.signal?.aborted ? 'aborted' : 'cancelled') : interruptions.length > 0 ? 'interrupted' : 'completed';
@@ -90,8 +90,8 @@ export async function persistTurn(ctx: TurnContext, result: AnyResult): Promise<
     extra.pendingCallIds = interruptions.map(approvalKey).filter((k): k is string => k !== undefined);
   }
   const items = turnItems(ctx);
-  if (items.length === 0) return;
-  await append(ctx, end, items, turnMetadata(end, { metadata: ctx.metadata, extra }), usageOf(result), result);
+  if (items.length === 0) return undefined;
+  const stored = await append(ctx, end, items, turnMetadata(end, { metadata: ctx.metadata, extra }), usageOf(result), result);
   if (end === 'interrupted') {
     rememberPending(result.state, {
       agentId: ctx.agentId,
@@ -101,6 +101,7 @@ export async function persistTurn(ctx: TurnContext, result: AnyResult): Promise<
       items,
     });
   }
+  return stored;
 }
 
 /**

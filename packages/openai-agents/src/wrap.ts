@@ -9,6 +9,13 @@ import {
   refuseMisspeltKeys,
   releaseResume,
   validateWindow,
+  validateSummary,
+  foldSummary,
+  summaryWindow,
+  type AppendRunResult,
+  type Run,
+  type SummaryOptions,
+  type SummaryOutcome,
   type Duration,
   type JsonObject,
   type SessionHeader,
@@ -39,6 +46,7 @@ import type {
 import { persistTurn, recordFailure, type TurnContext } from './record.js';
 import { RESUME_SEARCH_RUNS, SOURCE, findPendingTurn, newestInterrupted, rememberPending } from './resume.js';
 import { AgentSessionsSession } from './session.js';
+import { openAIAgentsSummaryItem } from './summary.js';
 import { TurnSession } from './turn-session.js';
 
 /** The run options the wrapper reads itself (the rest go to the SDK). */
@@ -55,6 +63,9 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
   readonly agentId: string;
   readonly store: SessionStore;
   private readonly window: WindowOptions<AgentInputItem>;
+  /** `window` with the summary before the history (when `summary` is set): what the model is sent. */
+  private readonly modelWindow: WindowOptions<AgentInputItem>;
+  private readonly summary: SummaryOptions | undefined;
   private readonly ttl: Duration | null | undefined;
   private readonly sessionMetadata: JsonObject | undefined;
   private readonly runner: Runner | undefined;
@@ -71,6 +82,9 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
     this.store = options.store;
     this.window = options.window ?? {};
     validateWindow(this.window);
+    validateSummary(options.summary);
+    this.summary = options.summary;
+    this.modelWindow = summaryWindow(this.window, this.summary, openAIAgentsSummaryItem);
     this.ttl = options.ttl;
     this.sessionMetadata = options.sessionMetadata;
     this.runner = options.runner;
@@ -106,9 +120,11 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
     const ref: SessionRef = { agentId: this.agentId, sessionId, userId: userId ?? prior?.userId };
     const runId = generateRunId();
     let header: SessionHeader | null = null;
+    let windowRuns: Run[] | undefined;
     const turn = new TurnSession(sessionId, async () => {
-      const window = await loadHistory(this.store, ref, openAIAgentsCodec, this.window);
+      const window = await loadHistory(this.store, ref, openAIAgentsCodec, this.modelWindow);
       header = window.session;
+      windowRuns = window.runs;
       return window.items;
     });
     if (prior) {
@@ -151,12 +167,26 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
       return fail(err);
     }
     const info = { sessionId, runId };
+    // After the turn is stored: fold what left the window into the summary (off the hot path unless `summary.await`).
+    const summarize = async (appended: AppendRunResult | undefined): Promise<void> => {
+      if (!this.summary || !appended || appended.run.status !== 'completed') return;
+      const folding = foldSummary({
+        store: this.store,
+        ref,
+        options: this.summary,
+        window: this.window,
+        session: windowRuns ? appended.session : undefined,
+        runs: windowRuns ? [...windowRuns, appended.run] : undefined,
+        source: SOURCE,
+      });
+      if (this.summary.await) await folding;
+    };
     if (!stream) {
-      await persistTurn(ctx, result);
+      await summarize(await persistTurn(ctx, result));
       return Object.assign(result as RunResult<TContext, TAgent>, info);
     }
     const streamed = result as StreamedRunResult<TContext, TAgent>;
-    const stored = streamed.completed.then(() => persistTurn(ctx, streamed), fail);
+    const stored = streamed.completed.then(async () => summarize(await persistTurn(ctx, streamed)), fail);
     // The caller sees a failure through `completed`, the stream and `error`; never unhandled.
     stored.catch(() => undefined);
     Object.defineProperty(streamed, 'completed', { configurable: true, enumerable: false, get: () => stored });
@@ -193,10 +223,21 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
       agentId: this.agentId,
       sessionId: input.sessionId,
       userId: input.userId,
-      window: this.window,
+      window: this.modelWindow,
       ttl: this.ttl,
       sessionMetadata: this.sessionMetadata,
     });
+  }
+
+  /**
+   * Folds what left the window of a session into its summary now, as a wrapped run does after
+   * each turn (`summary` option required): for turns run through `session()` with the SDK's own
+   * `run()`, call it after each run. Never throws; failures go to `summary.onError`.
+   */
+  async summarize(input: { sessionId: string; userId?: string | undefined }): Promise<SummaryOutcome> {
+    if (!this.summary) throw new AgentSessionsError('invalid_input', 'summarize() needs the summary option', { source: SOURCE });
+    const ref: SessionRef = { agentId: this.agentId, sessionId: input.sessionId, userId: input.userId };
+    return foldSummary({ store: this.store, ref, options: this.summary, window: this.window, source: SOURCE });
   }
 
   private callRunner<TContext>(
