@@ -1,7 +1,8 @@
 // The adapter author's entry: item codecs, windowing and repair, ids, and adapter registration.
 export { AgentSessionsError, NotImplementedError, isAgentSessionsError, invalidInput, type ErrorCode } from './errors.js';
 export type * from './types.js';
-export { MAX_PAGE, type SessionStore } from './session-store.js';
+export type { SessionStore } from './session-store.js';
+export { MAX_PAGE } from './kernel/normalized.js';
 export { generateRunId, generateSessionId } from './ids.js';
 export { snapshotJson, cloneJson, assertId } from './validate.js';
 export { plainCodec, type ItemCodec, type ItemInfo } from './window/codec.js';

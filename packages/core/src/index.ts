@@ -32,7 +32,8 @@ export { RUN_STATUSES, MAX_TITLE_LENGTH, MAX_PREVIEW_LENGTH } from './types.js';
 export type { RestoreSessionInput } from './kernel/restore.js';
 export { MAX_TTL_MS } from './ttl.js';
 export { generateSessionId } from './ids.js';
-export { SessionStore, DEFAULT_TIMEOUT_MS, type StoreCapabilities, type StoreOptions } from './session-store.js';
+export { SessionStore } from './session-store.js';
+export { DEFAULT_TIMEOUT_MS, type StoreCapabilities, type StoreOptions } from './kernel/normalized.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { iterateRuns, runPages, type RunPagesOptions } from './runs.js';
 export {

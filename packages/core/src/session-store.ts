@@ -1,6 +1,5 @@
 import { encodeCursor } from './cursor.js';
-import { AgentSessionsError, type ErrorCode } from './errors.js';
-import { classifyError, type DriverErrorTable } from './kernel/classify.js';
+import { AgentSessionsError } from './errors.js';
 import { guarded } from './kernel/guard.js';
 import {
   appendInput,
@@ -13,39 +12,17 @@ import {
   updateInput,
   userListInput,
 } from './kernel/inputs.js';
+import { DEFAULT_TIMEOUT_MS, MAX_PAGE, completeHeader, expiryFor, type StoreOptions } from './kernel/normalized.js';
+import { StorePrimitives } from './kernel/primitives.js';
 import { restoreInput, type RestoreSessionInput } from './kernel/restore.js';
-import { assertId, assertLimit } from './validate.js';
-import {
-  DEFAULT_TIMEOUT_MS,
-  MAX_PAGE,
-  expiryFor,
-  type NormalizedAppend,
-  type NormalizedCreate,
-  type NormalizedImport,
-  type NormalizedList,
-  type NormalizedListRuns,
-  type NormalizedPatch,
-  type NormalizedUserList,
-  type StoredAppendResult,
-  type StoredHeader,
-  type StoredHistory,
-  completeHeader,
-  type NormalizedPrune,
-  type NormalizedRead,
-  type NormalizedUpdate,
-  type NormalizedWrite,
-  type ScopedRef,
-  type StoreCapabilities,
-  type StoreOptions,
-} from './kernel/normalized.js';
-import { ttlToMs } from './ttl.js';
 import type { Encryption } from './ops/encryption.js';
 import type { OpsLogger } from './ops/logger.js';
 import { RAW_ACCESS, type RawAccess } from './ops/reencrypt.js';
 import { openAppend, openHeader, openHistory, openPopped, openRun, sealAppend, sealedBytes, sealFields, sealImport } from './ops/sealing.js';
 import { StoreOps } from './ops/store-ops.js';
 import { ATTR } from './ops/telemetry.js';
-import type { CallRecorder, ServerInfo } from './ops/telemetry-types.js';
+import type { CallRecorder } from './ops/telemetry-types.js';
+import { ttlToMs } from './ttl.js';
 import type {
   AppendRunInput,
   AppendRunResult,
@@ -57,41 +34,17 @@ import type {
   PruneInput,
   PruneResult,
   ReadHistoryInput,
+  RenameSessionInput,
   Run,
   SessionHeader,
-  SessionPage,
-  RenameSessionInput,
   SessionKey,
+  SessionPage,
   SessionRef,
   UpdateSessionInput,
   UserDataInput,
 } from './types.js';
+import { assertId, assertLimit } from './validate.js';
 
-export {
-  MAX_PAGE,
-  DEFAULT_TIMEOUT_MS,
-  canAccess,
-  isExpired,
-  expiryFor,
-  type StoreCapabilities,
-  type StoreOptions,
-  type ScopedRef,
-  type NormalizedAppend,
-  type NormalizedListRuns,
-  type NormalizedRead,
-  type NormalizedCreate,
-  type NormalizedUpdate,
-  type NormalizedList,
-  type NormalizedPrune,
-  type NormalizedWrite,
-  type NormalizedPatch,
-  type NormalizedImport,
-  type NormalizedUserList,
-  type StoredHeader,
-  type StoredAppendResult,
-  type StoredHistory,
-  completeHeader,
-} from './kernel/normalized.js';
 export type { RestoreSessionInput } from './kernel/restore.js';
 
 /**
@@ -105,18 +58,13 @@ export type { RestoreSessionInput } from './kernel/restore.js';
  * - `doAppendRun` is atomic, idempotent by run id within the session, gapless in `seq`.
  * - Order is by `seq` only.
  */
-export abstract class SessionStore {
-  /** Short backend name used in error messages: `memory`, `postgres`, `redis`, ... */
-  abstract readonly name: string;
-  abstract readonly capabilities: StoreCapabilities;
+export abstract class SessionStore extends StorePrimitives {
 
   protected readonly defaultTtlMs: number | null;
   protected readonly touchOnRead: boolean;
   protected readonly clock: () => number;
   /** The bound of one call, in ms. */
   protected readonly timeoutMs: number;
-  /** How this store's driver errors map to codes; see `classifyError` in `@agent-sessions/core/store`. */
-  protected readonly driverErrors: DriverErrorTable = {};
   #setupDone = false;
   #setupRunning: Promise<void> | undefined;
   /** Logging, telemetry and encryption (see `ops/`). */
@@ -124,6 +72,7 @@ export abstract class SessionStore {
   readonly #enc: Encryption | null;
 
   constructor(options: StoreOptions = {}) {
+    super();
     // A subclass's `name` field is set after this constructor: read it when first needed.
     this.#ops = new StoreOps(options, () => this.name ?? this.constructor.name);
     this.#enc = this.#ops.encryption;
@@ -392,110 +341,12 @@ export abstract class SessionStore {
     };
   }
 
-  protected abstract doAppendRun(input: NormalizedAppend): Promise<StoredAppendResult>;
-  protected abstract doListRuns(input: NormalizedListRuns): Promise<Run[]>;
-  protected abstract doGetSession(input: NormalizedRead): Promise<StoredHeader | null>;
-  protected abstract doCreateSession(input: NormalizedCreate): Promise<{ session: StoredHeader; created: boolean }>;
-  protected abstract doUpdateSession(input: NormalizedUpdate): Promise<StoredHeader>;
-  protected abstract doListSessions(input: NormalizedList): Promise<StoredHeader[]>;
-  protected abstract doDeleteSession(input: NormalizedWrite): Promise<boolean>;
-  protected abstract doPopItem(input: NormalizedWrite): Promise<PoppedItem | null>;
-  protected abstract doPrune(input: NormalizedPrune): Promise<PruneResult>;
-  protected abstract doClose(): Promise<void>;
-
-  // Primitives added after the first contract: a store that lacks one says so with a typed error.
-
-  /** Sets the title and/or touches, bumping `version`; `not_found` for an absent session. */
-  protected doPatchSession(_input: NormalizedPatch): Promise<StoredHeader> {
-    return Promise.reject(this.lacks('renameSession / touchSession'));
-  }
-
-  /** One page of a user's live sessions, ordered by (agentId, sessionId). */
-  protected doListUserSessions(_input: NormalizedUserList): Promise<StoredHeader[]> {
-    return Promise.reject(this.lacks('listUserSessions'));
-  }
-
-  /** Writes a whole session; `conflict` when it exists and is live. */
-  protected doImportSession(_input: NormalizedImport): Promise<StoredHeader> {
-    return Promise.reject(this.lacks('restoreSession'));
-  }
-
-  private lacks(what: string): AgentSessionsError {
-    return new AgentSessionsError('not_implemented', `this store does not implement ${what}: update the store package`, { source: this.name });
-  }
-
-  /**
-   * The header and the window together. The default asks both primitives at once (one round trip
-   * of latency, two requests); a server store overrides it to answer in one statement or script.
-   * A store that overrides it must see the same snapshot for both: no run newer than the header.
-   */
-  protected async doReadHistory(input: NormalizedListRuns): Promise<StoredHistory> {
-    const [session, runs] = await Promise.all([this.doGetSession(input), this.doListRuns(input)]);
-    if (!session) return { session: null, runs: [] };
-    return { session, runs: runs.filter((r) => r.seq <= session.lastSeq) };
-  }
-
-  /**
-   * Where the store's server is, for the `server.address`, `server.port` and `db.namespace`
-   * attributes of its spans and metrics. Called on every traced call: return a cached object.
-   * Default: nothing known. Never return credentials.
-   */
-  protected serverInfo(): ServerInfo | undefined {
-    return undefined;
-  }
-
   /**
    * The store's logger (the `logger` option, or a no-op): for a store's own warnings, such as an
    * index entry cleaned up or a risky server setting. Never log session content or credentials.
    */
   protected get logger(): OpsLogger {
     return this.#ops.logger;
-  }
-
-  /**
-   * One-time setup before the first call (connect, migrate, load scripts). Runs once, shared by
-   * concurrent first calls, and again after a failure. Default: nothing.
-   */
-  protected doSetup(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  /**
-   * Maps a driver error to a code. The default reads `driverErrors` (see `classifyError`):
-   * conflict, access_denied, unavailable, else internal.
-   */
-  protected classifyError(err: unknown): ErrorCode | undefined {
-    return classifyError(err, this.driverErrors);
-  }
-
-  /** An error for a session that is absent for this caller. */
-  protected notFound(ref: ScopedRef): AgentSessionsError {
-    return new AgentSessionsError('not_found', `session '${ref.sessionId}' of agent '${ref.agentId}' not found`, {
-      source: this.name,
-    });
-  }
-
-  /** An error for an append whose `expectedLastSeq` is no longer the session's lastSeq. */
-  protected staleHistory(ref: ScopedRef, expected: number, actual: number): AgentSessionsError {
-    return new AgentSessionsError(
-      'conflict',
-      `session '${ref.sessionId}' has lastSeq ${actual}, not the expected ${expected}: another run landed first; read the history again`,
-      { source: this.name },
-    );
-  }
-
-  /** An error for a restore onto a session that exists. */
-  protected exists(ref: ScopedRef): AgentSessionsError {
-    return new AgentSessionsError('conflict', `session '${ref.sessionId}' of agent '${ref.agentId}' already exists`, { source: this.name });
-  }
-
-  /** An error for a stale `expectedVersion`. */
-  protected conflict(ref: ScopedRef, expected: number, actual: number): AgentSessionsError {
-    return new AgentSessionsError(
-      'conflict',
-      `session '${ref.sessionId}' is at version ${actual}, not ${expected}: read it again and retry`,
-      { source: this.name },
-    );
   }
 
   #ready(): Promise<void> | undefined {

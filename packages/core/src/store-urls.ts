@@ -1,5 +1,5 @@
 import { invalidInput } from './errors.js';
-import type { StoreOptions } from './session-store.js';
+import type { StoreOptions } from './kernel/normalized.js';
 
 // The options `createStore(url, options)` takes, per scheme. They are declared here, in core,
 // so an application gets them checked without importing the store package; each store package

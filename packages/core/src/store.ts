@@ -2,8 +2,9 @@
 // (error classification, contention retry, TTL bounds, cursors, URL options).
 export { AgentSessionsError, NotImplementedError, isAgentSessionsError, invalidInput, ERROR_CODES, type ErrorCode } from './errors.js';
 export type * from './types.js';
+export { SessionStore } from './session-store.js';
+export { StorePrimitives } from './kernel/primitives.js';
 export {
-  SessionStore,
   MAX_PAGE,
   DEFAULT_TIMEOUT_MS,
   canAccess,
@@ -27,7 +28,7 @@ export {
   type StoredAppendResult,
   type StoredHistory,
   completeHeader,
-} from './session-store.js';
+} from './kernel/normalized.js';
 export { matchesMetadata } from './memory-store.js';
 export { usageTotals, boundedText } from './kernel/inputs.js';
 export type { RestoreSessionInput } from './kernel/restore.js';
