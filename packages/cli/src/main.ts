@@ -114,7 +114,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       safe.stderr.write(command ? `usage: agent-sessions ${command.name} ${command.usage}\n` : "run 'agent-sessions --help' for the commands\n");
     } else if (isAgentSessionsError(err)) {
       safe.stderr.write(`${message}\n`);
-      const hint = err.code === 'not_implemented' ? installHint(url) : undefined;
+      const hint = err.code === 'not_implemented' && message.includes('URLs need') ? installHint(url) : undefined;
       if (hint) safe.stderr.write(`${hint}\n`);
     } else {
       safe.stderr.write(`[agent-sessions] internal error: ${message}\n`);

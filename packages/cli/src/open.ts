@@ -1,4 +1,4 @@
-import { STORE_SCHEMES, createStore, isAgentSessionsError, type SessionStore } from '@agent-sessions/core';
+import { AgentSessionsError, STORE_SCHEMES, createStore, isAgentSessionsError, type SessionStore } from '@agent-sessions/core';
 import { urlScheme, type StorePackage } from '@agent-sessions/core/store';
 
 /**
@@ -16,12 +16,20 @@ export async function openStore(url: string, options: { timeoutMs?: number | und
     let mod: Partial<StorePackage>;
     try {
       mod = (await import(/* @vite-ignore */ target.package)) as Partial<StorePackage>;
-    } catch {
-      throw err;
+    } catch (loadErr) {
+      // Not installed here either: core's message (what to install) stands. Installed but
+      // failing to load (a missing driver, a mismatched core): that is the error worth showing.
+      if (isMissing(loadErr, target.package)) throw err;
+      throw new AgentSessionsError('not_implemented', `${target.package} could not be loaded: ${(loadErr as Error).message}`, { cause: loadErr });
     }
     if (typeof mod.createStoreFromUrl !== 'function') throw err;
     return mod.createStoreFromUrl(url, options as never);
   }
+}
+
+function isMissing(err: unknown, specifier: string): boolean {
+  const code = (err as { code?: string }).code;
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((err as Error).message).includes(`'${specifier}'`);
 }
 
 /** What to run instead when a store package is missing. */

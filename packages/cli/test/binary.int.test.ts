@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createStore, isAgentSessionsError, type SessionStore } from '@agent-sessions/core';
 import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { bin, ensureBuilt } from './built.js';
+import { BIN, bin, cleanEnv, ensureBuilt } from './built.js';
 
 // The built `agent-sessions` bin, run as a child process against real servers and PGlite: what
 // `npx agent-sessions` does. Data is seeded through the library; every id is random, so the
@@ -233,8 +234,19 @@ describe('the built bin: errors a script can act on', () => {
     const bad = bin(['list', '--agent', 'a', '--url', 'sqlite://x']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('createStore cannot tell the store');
-    // The bin copied where no store package can be found, as after `npx agent-sessions` alone.
-    const lonely = bin(['list', '--agent', 'a', '--url', 'mongodb://127.0.0.1:1/x'], { cwd: '/', env: { NODE_PATH: '' } });
-    expect([0, 5, 7]).toContain(lonely.code);
+    // The bin beside core alone, as after `npx agent-sessions` without a store package.
+    const lonely = mkdtempSync(join(tmpdir(), 'cli-lonely-'));
+    mkdirSync(join(lonely, 'node_modules', '@agent-sessions'), { recursive: true });
+    symlinkSync(join(dirname(BIN), '..', '..', 'core'), join(lonely, 'node_modules', '@agent-sessions', 'core'), 'dir');
+    copyFileSync(BIN, join(lonely, 'cli.js'));
+    const r = spawnSync(process.execPath, [join(lonely, 'cli.js'), 'list', '--agent', 'a', '--url', 'mongodb://u:Pw0rdSecret@127.0.0.1:1/x'], {
+      cwd: lonely,
+      encoding: 'utf8',
+      env: cleanEnv(),
+    });
+    expect(r.status, r.stderr).toBe(7);
+    expect(r.stderr).toContain('mongodb:// URLs need @agent-sessions/mongodb: npm install @agent-sessions/mongodb mongodb');
+    expect(r.stderr).toContain('npx -p agent-sessions -p @agent-sessions/mongodb -p mongodb agent-sessions');
+    expect(r.stderr).not.toContain('Pw0rdSecret');
   });
 });

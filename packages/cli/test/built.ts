@@ -17,17 +17,31 @@ function newest(dir: string): number {
 }
 
 /**
- * Builds the packages the bin loads whose dist is missing or older than their sources (`npm
- * test` builds everything first, so this usually does nothing).
+ * Builds the bin when its dist is missing or older than its sources. The packages it loads
+ * (core and the stores) belong to other owners and are built by `npm test` before any test
+ * runs; they are only checked here, never rebuilt, so a test never rebuilds someone else's
+ * work in progress.
  */
-export function ensureBuilt(packages = ['core', 'postgres', 'redis', 'mongodb', 'cli']): void {
-  for (const name of packages) {
-    const dir = join(root, 'packages', name);
-    const out = join(dir, 'dist', name === 'cli' ? 'cli.js' : 'index.js');
-    if (existsSync(out) && statSync(out).mtimeMs >= newest(join(dir, 'src'))) continue;
-    const res = spawnSync('pnpm', ['--filter', `./packages/${name}`, 'run', 'build'], { cwd: root, encoding: 'utf8' });
-    if (res.status !== 0) throw new Error(`building packages/${name} failed:\n${res.stdout}\n${res.stderr}`);
+export function ensureBuilt(): void {
+  for (const name of ['core', 'postgres', 'redis', 'mongodb']) {
+    if (!existsSync(join(root, 'packages', name, 'dist', 'index.js'))) {
+      throw new Error(`packages/${name}/dist is missing: run \`pnpm build\` (npm test does) before these tests`);
+    }
   }
+  const dir = join(root, 'packages', 'cli');
+  const out = join(dir, 'dist', 'cli.js');
+  if (existsSync(out) && statSync(out).mtimeMs >= newest(join(dir, 'src'))) return;
+  const res = spawnSync('pnpm', ['--filter', './packages/cli', 'run', 'build'], { cwd: root, encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`building packages/cli failed:\n${res.stdout}\n${res.stderr}`);
+}
+
+/**
+ * The environment of a shell: `pnpm exec` sets NODE_PATH to its whole store, which would let
+ * the bin find packages a user's install would not have.
+ */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const { NODE_PATH: _p, AGENT_SESSIONS_URL: _u, ...env } = process.env;
+  return { ...env, ...extra };
 }
 
 export interface BinResult {
@@ -42,7 +56,7 @@ export function bin(args: string[], opts: { input?: string; env?: Record<string,
     cwd: opts.cwd ?? '/',
     encoding: 'utf8',
     input: opts.input ?? '',
-    env: { ...process.env, AGENT_SESSIONS_URL: '', ...opts.env },
+    env: cleanEnv(opts.env),
     timeout: 60_000,
   });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
