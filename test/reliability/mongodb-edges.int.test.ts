@@ -193,6 +193,52 @@ describe('9. work proportional to what is touched', () => {
   }, 120_000);
 });
 
+describe('9b. an append to a huge expired session stays bounded', () => {
+  it('the old runs are not all deleted inline: a time-boxed step, then collisions and prune() take the rest', async () => {
+    const s = open();
+    const r = ref();
+    await s.appendRun({ ...r, runId: 'r1', format: 'plain', items: ['old'], ttl: '1h' });
+    const db = admin.db(database);
+    const runsColl = db.collection<RunDoc>(DEFAULT_RUNS_COLLECTION);
+    const [first] = await runsColl.find({ agentId: r.agentId }).toArray();
+    const { _id, ...base } = first as RunDoc & { _id: unknown };
+    const total = 3000;
+    // Expired: the session and (as after twice its TTL) its runs. (One updateMany over 3000 runs
+    // takes FerretDB minutes, so the runs are written expired.)
+    const past = new Date(Date.now() - 1000);
+    const docs = Array.from({ length: total - 1 }, (_, i) => ({ ...base, runId: `r${i + 2}`, seq: i + 2, expiresAt: past }));
+    for (let i = 0; i < docs.length; i += 1000) await runsColl.insertMany(docs.slice(i, i + 1000));
+    await runsColl.updateOne({ agentId: r.agentId, seq: 1 }, { $set: { expiresAt: past } });
+    await db.collection(DEFAULT_SESSIONS_COLLECTION).updateOne({ _id: key(r) as never }, { $set: { lastSeq: total, expiresAt: past } });
+
+    let deleted = 0;
+    const onDone = (e: { commandName: string; reply?: { n?: number } }) => {
+      if (e.commandName === 'delete') deleted += e.reply?.n ?? 0;
+    };
+    admin.on('commandSucceeded', onDone);
+    const t0 = Date.now();
+    let res: Awaited<ReturnType<MongoStore['appendRun']>>;
+    try {
+      res = await s.appendRun({ ...r, format: 'plain', items: ['new life'] });
+    } finally {
+      admin.off('commandSucceeded', onDone);
+    }
+    const took = Date.now() - t0;
+    expect(res.run.seq).toBe(1);
+    expect(deleted).toBeLessThan(total);
+    const gen = (await db.collection<{ gen: string }>(DEFAULT_SESSIONS_COLLECTION).findOne({ _id: key(r) as never }))?.gen;
+    const left = await runsColl.countDocuments({ agentId: r.agentId, gen: { $ne: gen } });
+    expect(left).toBeGreaterThan(0);
+    // The new incarnation reads alone and keeps growing past the old runs' places.
+    for (let i = 2; i <= 4; i++) expect((await s.appendRun({ ...r, format: 'plain', items: [`n${i}`] })).run.seq).toBe(i);
+    expect((await s.listRuns({ ...r, limit: 10 })).map((x) => x.items[0])).toEqual(['new life', 'n2', 'n3', 'n4']);
+    // prune() removes the rest (runs past their own expiry), in bounded batches.
+    await s.prune({ agentId: r.agentId });
+    expect(await runsColl.countDocuments({ agentId: r.agentId })).toBe(4);
+    console.log(`[mongodb-edges] append to an expired session of ${total} runs: ${took} ms, ${deleted} old runs deleted inline, ${left} left to collisions and prune()`);
+  }, 120_000);
+});
+
 describe('11. errors a user can act on', () => {
   it('malformed URLs are invalid_input naming the scheme, never a raw MongoParseError', async () => {
     for (const bad of ['mongodb://', 'mongodb://:@@:x', 'mongodb://127.0.0.1:27017/a.b', 'mongodb://127.0.0.1:27017/db?bogusOption=1', 'mongodb+srv://h:1/']) {

@@ -70,7 +70,11 @@ export async function commit(ctx: MongoContext, h: HeaderDoc, run: RunDoc): Prom
     slot: onSlot(run.base),
     lastSeq: run.seq - 1,
     pop: null,
-    ...(title !== undefined ? { title: null } : {}),
+    // The title the caller saw (it may come from the store's header cache): a rename since misses.
+    ...(delta.title !== undefined ? { title: h.title ?? null } : {}),
+    // Under the lock nothing else writes the header, so the version pins exactly the header the
+    // result below is computed from (it may come from the header cache).
+    ...(ctx.atomicUpdates ? {} : { version: h.version }),
   } as Filter<HeaderDoc>;
   const update = { $set: set, $max: { updatedAt: run.createdAt }, $inc: inc };
   if (ctx.atomicUpdates) {
@@ -166,11 +170,27 @@ export function append(ctx: MongoContext, input: NormalizedAppend): Promise<Appe
     if (delta) run.header = delta;
     return run;
   };
-  const done = (run: RunDoc, h: HeaderDoc): AppendRunResult => ({ run: toRun(run) as Run, created: true, session: toHeader(h) });
 
   let mine: { id: ObjectId; run: RunDoc } | null = null;
+  const key = headerKey(input.agentId, input.sessionId);
+  // The header this store last saw saves the first attempt its read (see MongoContext.headers).
+  let cached = ctx.headers.take(key);
+  // Only to go ahead: anything it would refuse or restart on is read from the server first.
+  if (
+    cached &&
+    ((input.expectedLastSeq !== null && cached.lastSeq !== input.expectedLastSeq) ||
+      isExpired(expiresMs(cached), input.now) ||
+      !canAccess(cached.userId, input.userId))
+  ) {
+    cached = undefined;
+  }
+  const done = (run: RunDoc, h: HeaderDoc): AppendRunResult => {
+    ctx.headers.remember(h);
+    return { run: toRun(run) as Run, created: true, session: toHeader(h) };
+  };
   return retry(ctx, 'appendRun', async (): Promise<AppendRunResult | LostRace> => {
-    const h = await reserve(ctx, input);
+    const h = cached ?? (await reserve(ctx, input));
+    cached = undefined;
     if (!h) return LOST_RACE;
     if (h.importing && !isExpired(expiresMs(h), input.now)) return LOST_RACE; // restoreSession is writing it: wait
     if (h.pop) {

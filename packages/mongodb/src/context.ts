@@ -12,6 +12,7 @@ import {
 import type { Collection, Filter } from 'mongodb';
 import { NEVER, headerKey, metadataTags, newGen, normalizeHeader, runsExpiry, sessionExpiry, type HeaderDoc, type RunDoc } from './documents.js';
 import { isLostRace } from './errors.js';
+import type { DeletePacer } from './batches.js';
 import { withLock, type LockDoc } from './locks.js';
 
 /** What the store's operations share: collections, what setup found, and the store's errors. */
@@ -27,13 +28,20 @@ export interface MongoContext {
   readonly contention: Required<ContentionOptions>;
   /** Server-side bound of one command (`maxTimeMS`). */
   readonly maxTimeMS: number;
-  /** Documents removed per command when deleting a whole session's runs. */
-  readonly deleteBatch: number;
+  /** Sizes the batches of bulk deletes (a whole session's runs, prune) to about 100 ms per command. */
+  readonly deletes: DeletePacer;
   /**
    * How long a write may spend inline removing runs of an incarnation it replaced (an append to
    * an expired session, a create or import over one); the rest is left to collisions and prune().
    */
   readonly inlineCleanupMs: number;
+  /**
+   * The last committed header this store read or wrote per session (bounded). Only an append's
+   * first attempt uses it, in place of reading the header: its run insert and its commit are
+   * conditional on exactly what the header says, so a stale entry costs a retry, never a wrong
+   * write. Readers never use it.
+   */
+  readonly headers: HeaderCache;
   notFound(ref: ScopedRef): AgentSessionsError;
   exists(ref: ScopedRef): AgentSessionsError;
   conflict(ref: ScopedRef, expected: number, actual: number): AgentSessionsError;
@@ -120,7 +128,7 @@ export async function raiseRunsExpiry(ctx: MongoContext, h: HeaderDoc, ttlMs: nu
 }
 
 /**
- * Deletes what `filter` matches in batches of `deleteBatch` (ids first, then those ids), so a
+ * Deletes what `filter` matches in batches sized by `ctx.deletes` (ids first, then those ids), so a
  * huge session or a large prune never holds the server in one long command. Returns how many went,
  * or null when `deadline` came first.
  */
@@ -128,10 +136,13 @@ export async function deleteBatched(ctx: MongoContext, filter: Filter<RunDoc>, d
   let deleted = 0;
   for (;;) {
     if (Date.now() > deadline) return null;
-    const ids = await ctx.runs.find(filter, { projection: { _id: 1 }, maxTimeMS: ctx.maxTimeMS }).limit(ctx.deleteBatch).toArray();
+    const size = ctx.deletes.size;
+    const ids = await ctx.runs.find(filter, { projection: { _id: 1 }, maxTimeMS: ctx.maxTimeMS }).limit(size).toArray();
     if (ids.length === 0) return deleted;
+    const t0 = performance.now();
     deleted += (await ctx.runs.deleteMany({ _id: { $in: ids.map((d) => d._id) } })).deletedCount;
-    if (ids.length < ctx.deleteBatch) return deleted;
+    ctx.deletes.record(ids.length, performance.now() - t0);
+    if (ids.length < size) return deleted;
   }
 }
 
@@ -142,4 +153,29 @@ export function deleteRuns(
   deadline = Infinity,
 ): Promise<number | null> {
   return deleteBatched(ctx, { agentId: h.agentId, sessionId: h.sessionId, gen: h.gen }, deadline);
+}
+
+/** See `MongoContext.headers`. */
+export class HeaderCache {
+  private readonly map = new Map<string, HeaderDoc>();
+  constructor(private readonly max = 1000) {}
+
+  /** Keeps a committed header with nothing in progress on it. */
+  remember(h: HeaderDoc): void {
+    if (h.version === 0 || h.pop || h.importing) return;
+    this.map.delete(h._id);
+    this.map.set(h._id, h);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+  }
+
+  /** The entry for `key`, taken out (an append uses it once). */
+  take(key: string): HeaderDoc | undefined {
+    const h = this.map.get(key);
+    this.map.delete(key);
+    return h;
+  }
+
+  forget(key: string): void {
+    this.map.delete(key);
+  }
 }

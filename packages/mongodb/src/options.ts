@@ -18,8 +18,10 @@ export const DEFAULT_LOCKS_COLLECTION = 'agent_session_locks';
 export const CONTENTION_SHARE = 0.8;
 /** How many attempts one call makes under contention before failing with `conflict`. */
 export const CONTENTION_ATTEMPTS = 100;
-/** Runs deleted per command when a whole session (or a prune) removes many. */
+/** The most runs deleted per command when a whole session (or a prune) removes many. */
 export const DELETE_BATCH = 500;
+/** What one delete command should take at most, where batch size bounds it (see DeletePacer). */
+export const DELETE_TARGET_MS = 100;
 /**
  * How long a write may spend inline removing the runs of an incarnation it replaces (an append or
  * create on an expired session, an import over one): the rest is left to bounded cleanup.

@@ -44,6 +44,7 @@ export async function readHistory(ctx: MongoContext, input: NormalizedListRuns):
     runs = pick(h, exact, input.limit);
   }
   const session = input.touch ? await touch(ctx, h, input.now) : h;
+  ctx.headers.remember(session);
   return { session: toHeader(session), runs };
 }
 

@@ -26,7 +26,8 @@ import {
 } from '@agent-sessions/core/store';
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import { append } from './append.js';
-import { exclusive, type MongoContext } from './context.js';
+import { DeletePacer } from './batches.js';
+import { HeaderCache, exclusive, type MongoContext } from './context.js';
 import { headerKey, type HeaderDoc, type RunDoc } from './documents.js';
 import { MONGO_DRIVER_ERRORS } from './errors.js';
 import { backfillTags, ensureIndexes, type TtlIndexMode } from './indexes.js';
@@ -40,6 +41,7 @@ import {
   DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
   DEFAULT_SESSIONS_COLLECTION,
   DELETE_BATCH,
+  DELETE_TARGET_MS,
   INLINE_CLEANUP_MS,
   type FromConnectionStringOptions,
   type MongoStoreOptions,
@@ -119,8 +121,9 @@ export class MongoStore extends SessionStore {
         maxDelayMs: 50,
       },
       maxTimeMS: this.timeoutMs,
-      deleteBatch: DELETE_BATCH,
+      deletes: new DeletePacer(DELETE_TARGET_MS, 10, DELETE_BATCH),
       inlineCleanupMs: INLINE_CLEANUP_MS,
+      headers: new HeaderCache(),
       notFound: (ref) => this.notFound(ref),
       exists: (ref) => this.exists(ref),
       conflict: (ref, expected, actual) => this.conflict(ref, expected, actual),
