@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import type { SummaryFailure, SummaryOptions } from '@agent-sessions/core';
+import { PostgresStore } from '@agent-sessions/postgres';
+import { openAIAgentsSummarizer, withSessionStorage } from '@agent-sessions/openai-agents';
+import { Agent } from '@openai/agents';
+import { ScriptedModel, assistantMessage, modelResponder } from '@openai/agents/testing';
+import { describe, expect, it, vi } from 'vitest';
+import { requestInputs, texts } from './helpers.js';
+import { STORES } from './stores.js';
+
+const sid = (label: string) => `${label}-${randomUUID()}`;
+
+/** An agent whose scripted model answers `Answer n.` for as many turns as asked. */
+function chatAgent(name: string, turns: number) {
+  const model = new ScriptedModel(Array.from({ length: turns }, (_, i) => [assistantMessage(`Answer ${i + 1}.`)]));
+  return { model, agent: new Agent({ name, instructions: 'Be brief.', model }) };
+}
+
+/** An offline summarizing model: the previous summary plus every user line stating a fact ("My ..."). */
+function factModel(turns = 200) {
+  return new ScriptedModel(
+    Array.from({ length: turns }, () =>
+      modelResponder((call) => {
+        const input = texts(typeof call.request.input === 'string' ? [{ role: 'user', content: call.request.input, type: 'message' }] : call.request.input).join('\n');
+        const previous = /Summary so far:\n([\s\S]*?)\n\nNext part/.exec(input)?.[1] ?? '(none)';
+        const next = input.split('Next part of the conversation:\n')[1] ?? '';
+        const facts = next.split('\n').filter((l) => l.startsWith('user: My '));
+        return [assistantMessage([previous === '(none)' ? '' : previous, ...facts].filter(Boolean).join('\n'))];
+      }),
+    ),
+  );
+}
+
+describe.each(STORES)('OpenAI Agents session summaries on $name', ({ open }) => {
+  it('40 turns: the fact of turn 1 reaches the model on turn 40 only through the summary', async () => {
+    const store = await open();
+    const summarizerModel = factModel();
+    const { model, agent } = chatAgent('forty', 40);
+    const wrapped = withSessionStorage(agent, { store, summary: { summarizer: openAIAgentsSummarizer(summarizerModel), await: true } });
+    const first = await wrapped.run('My dog is called Rex.');
+    for (let n = 2; n <= 39; n++) await wrapped.run(`Small talk ${n}.`, { sessionId: first.sessionId });
+    await wrapped.run('What is my dog called?', { sessionId: first.sessionId });
+
+    const seen = texts(requestInputs(model)[39]!);
+    expect(seen).toHaveLength(1 + 20 + 1);
+    expect(seen[0]).toMatch(/^user: Summary of the earlier conversation[\s\S]*user: My dog is called Rex\.$/);
+    expect(seen.filter((m) => m.includes('Rex'))).toHaveLength(1);
+    expect(seen[1]).toBe('user: Small talk 30.');
+    expect(summarizerModel.calls).toHaveLength(30);
+    // The summarizer was sent the documented prompt as instructions and the run to fold.
+    expect(summarizerModel.calls[0]!.request.systemInstructions).toMatch(/running summary of a conversation/);
+    const header = await store.getSession({ agentId: 'forty', sessionId: first.sessionId });
+    expect([header!.summarySeq, header!.summary]).toEqual([30, 'user: My dog is called Rex.']);
+    const runs = await store.listRuns({ agentId: 'forty', sessionId: first.sessionId, limit: 1000 });
+    expect(runs.some((r) => JSON.stringify(r.items).includes('Summary of the earlier'))).toBe(false);
+  });
+
+  it('by default the result comes back before the summary is made; a streamed turn too', async () => {
+    const store = await open();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const summarizer = vi.fn(async (previous: string | null) => {
+      await gate;
+      return `${previous ?? ''}+`;
+    });
+    const { agent } = chatAgent('background', 3);
+    const wrapped = withSessionStorage(agent, { store, window: { lastRuns: 1 }, summary: { summarizer } });
+    const first = await wrapped.run('one');
+    const second = await wrapped.run('two', { sessionId: first.sessionId });
+    expect(second.finalOutput).toBe('Answer 2.');
+    await vi.waitFor(() => expect(summarizer).toHaveBeenCalledTimes(1));
+    expect((await store.getSession({ agentId: 'background', sessionId: first.sessionId }))!.summarySeq).toBe(0);
+    const streamed = await wrapped.run('three', { sessionId: first.sessionId, stream: true });
+    for await (const _ of streamed) void _;
+    await streamed.completed; // stored; the summary of run 2 waits behind the busy one
+    release();
+    await vi.waitFor(async () => expect((await store.getSession({ agentId: 'background', sessionId: first.sessionId }))!.summary).toBe('+'));
+  });
+
+  it('a failing summarizer never fails a turn; the runs are folded on a later turn, once', async () => {
+    const store = await open();
+    const failures: SummaryFailure[] = [];
+    let failing = 2;
+    const summarizer: SummaryOptions['summarizer'] = async (previous, runs) => {
+      if (failing-- > 0) throw new Error('summary model unavailable');
+      return `${previous ?? ''}[${runs.map((r) => r.seq).join(',')}]`;
+    };
+    const { agent } = chatAgent('failing', 6);
+    const wrapped = withSessionStorage(agent, { store, window: { lastRuns: 2 }, summary: { summarizer, await: true, onError: (f) => failures.push(f) } });
+    const first = await wrapped.run('turn 1');
+    for (let n = 2; n <= 6; n++) expect((await wrapped.run(`turn ${n}`, { sessionId: first.sessionId })).finalOutput).toBe(`Answer ${n}.`);
+    expect(failures.map((f) => f.stage)).toEqual(['summarizer', 'summarizer']);
+    const header = await store.getSession({ agentId: 'failing', sessionId: first.sessionId });
+    expect([header!.summary, header!.summarySeq]).toEqual(['[1,2,3][4]', 4]);
+  });
+
+  it("the native Session renders the summary; summarize() folds after the SDK's own run()", async () => {
+    const store = await open();
+    const summary: SummaryOptions = { summarizer: async (prev, runs) => `${prev ?? ''}[${runs.map((r) => r.seq).join(',')}]` };
+    const { agent } = chatAgent('native', 0);
+    const wrapped = withSessionStorage(agent, { store, window: { lastRuns: 2 }, summary });
+    const session = wrapped.session({ sessionId: sid('native') });
+    for (let n = 1; n <= 4; n++) await session.addItems([{ role: 'user', content: `u${n}` }]);
+    expect(await wrapped.summarize({ sessionId: session.sessionId })).toBe('folded');
+    const items = texts(await session.getItems());
+    expect(items).toEqual(['user: Summary of the earlier conversation (older turns are not shown):\n[1,2]', 'user: u3', 'user: u4']);
+  });
+});
+
+describe('OpenAI Agents summaries: two instances over one PostgreSQL (PGlite) at once', () => {
+  it('every run is folded exactly once however the two interleave', async () => {
+    const db = new PGlite();
+    const a = new PostgresStore({ client: db });
+    const b = new PostgresStore({ client: db });
+    try {
+      const summarizer: SummaryOptions['summarizer'] = async (previous, runs) => {
+        await new Promise((r) => setTimeout(r, 5));
+        return `${previous ?? ''}[${runs.map((r) => r.seq).join(',')}]`;
+      };
+      const options = { window: { lastRuns: 3 }, summary: { summarizer, await: true } };
+      const first = withSessionStorage(chatAgent('two', 15).agent, { store: a, ...options });
+      const second = withSessionStorage(chatAgent('two', 15).agent, { store: b, ...options });
+      const sessionId = sid('two');
+      for (let round = 1; round <= 15; round++) {
+        await Promise.all([first.run(`a ${round}`, { sessionId }), second.run(`b ${round}`, { sessionId })]);
+      }
+      const header = await a.getSession({ agentId: 'two', sessionId });
+      const folded = [...header!.summary!.matchAll(/\[([\d,]*)\]/g)].flatMap((m) => m[1]!.split(',').map(Number));
+      expect(header!.lastSeq).toBe(30);
+      expect(folded).toEqual(Array.from({ length: header!.summarySeq }, (_, i) => i + 1));
+      expect(header!.summarySeq).toBeGreaterThanOrEqual(25);
+    } finally {
+      await a.close();
+      await b.close();
+      await db.close();
+    }
+  }, 60_000);
+});
