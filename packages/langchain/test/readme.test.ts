@@ -66,3 +66,33 @@ describe('README', () => {
     expect(toolCalls).not.toHaveBeenCalled();
   });
 });
+
+describe('README: session summaries', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('the summary snippet runs: turn 40 sees the fact of turn 1 only through the summary', async () => {
+    const model = fakeModel();
+    for (let i = 1; i <= 39; i++) model.respond(new AIMessage(`Fact ${i}.`));
+    model.respond(new AIMessage('Miso.'));
+    const summaryModel = fakeModel();
+    for (let i = 0; i < 40; i++) {
+      summaryModel.respond((messages: BaseMessage[]) => {
+        const input = String(messages.at(-1)!.content);
+        const fact = /user: (My cat is called Miso\.)/.exec(input)?.[1];
+        const previous = /Summary so far:\n([\s\S]*?)\n\nNext part/.exec(input)?.[1];
+        return new AIMessage(fact ?? (previous === '(none)' ? '' : (previous ?? '')));
+      });
+    }
+    (globalThis as { __readmeSummaryModel?: unknown }).__readmeSummaryModel = summaryModel;
+    const logged: unknown[] = [];
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void logged.push(...args));
+    const snippet = snippets().find((s) => s.includes('langchainSummarizer'));
+    const hostedSummary = "await initChatModel('openai:gpt-4.1-nano')";
+    expect(snippet).toContain(hostedSummary);
+    await runSnippet(snippet!.replace(hostedSummary, '(globalThis as any).__readmeSummaryModel'), model);
+    expect(logged).toEqual(['Miso.']);
+    const seen = describeMessages(model.calls[39]!.messages as BaseMessage[]);
+    expect(seen[0]).toMatch(/^human:Summary of the earlier conversation[\s\S]*My cat is called Miso\.$/);
+    expect(seen.filter((t) => t.includes('Miso'))).toHaveLength(1);
+  });
+});
