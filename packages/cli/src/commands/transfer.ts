@@ -6,6 +6,7 @@ import { writeAll, type Command } from '../context.js';
 import { UsageError } from '../exit-codes.js';
 
 const MB = 1024 * 1024;
+const runs = (n: number) => `${n} run${n === 1 ? '' : 's'}`;
 const size = (bytes: number) => (bytes >= MB ? `${(bytes / MB).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`);
 
 export const exportCommand: Command = {
@@ -57,7 +58,7 @@ export const exportCommand: Command = {
     } finally {
       ctx.progress.done();
     }
-    if (file) ctx.note(`exported session '${ref.sessionId}' (${runs} runs) to ${file}\n`);
+    if (file) ctx.note(`exported session '${ref.sessionId}' (${runs === 1 ? '1 run' : `${runs} runs`}) to ${file}\n`);
   },
 };
 
@@ -124,7 +125,7 @@ export const importCommand: Command = {
     } finally {
       ctx.progress.done();
     }
-    await ctx.out(`imported session '${header.sessionId}' of agent '${header.agentId}' (${header.runCount} runs)\n`);
+    await ctx.out(`imported session '${header.sessionId}' of agent '${header.agentId}' (${runs(header.runCount)})\n`);
   },
 };
 
@@ -147,7 +148,7 @@ export const fork: Command = {
       throughSeq: int(ctx.values, 'through-seq', 0),
       newSessionId: str(ctx.values, 'new-id'),
     });
-    ctx.note(`forked session '${ref.sessionId}' into '${header.sessionId}' (${header.runCount} runs)\n`);
+    ctx.note(`forked session '${ref.sessionId}' into '${header.sessionId}' (${runs(header.runCount)})\n`);
     await ctx.out(`${header.sessionId}\n`);
   },
 };
