@@ -48,8 +48,8 @@ describe.each(targets)('redis edges ($name)', ({ name, raw: makeRaw }) => {
     const out: Snapshot = {};
     out.h = await raw.hgetall(h);
     out.d = await raw.hgetall(d);
-    out.q = await raw.zrange(q, 0, -1, 'WITHSCORES');
-    out.c = await raw.zrange(c, 0, -1, 'WITHSCORES');
+    out.q = await raw.zrange(q, '0', '-1', 'WITHSCORES');
+    out.c = await raw.zrange(c, '0', '-1', 'WITHSCORES');
     out.index = await raw.zscore(keys.agentIndex(agentId), sessionId);
     return out;
   }

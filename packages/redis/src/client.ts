@@ -27,3 +27,29 @@ export function describeEndpoint(client: RedisClient): string {
   const o = client.options as { host?: string; port?: number; path?: string | null };
   return o.path ? `the server at ${o.path}` : `the server at ${o.host ?? 'localhost'}:${o.port ?? 6379}`;
 }
+
+/**
+ * Closes a client the store opened. QUIT resolves on the server's OK, before the socket has
+ * closed: wait for 'end' too, so nothing of the store is left open when close() returns
+ * (bounded, for a dead server).
+ */
+export async function quitClient(client: RedisClient): Promise<void> {
+  if (client.status === 'end') return;
+  const ended = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 2000);
+    timer.unref();
+    client.once('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  try {
+    await client.quit();
+  } catch {
+    // Already closed or unreachable: drop the socket and stop reconnecting.
+    client.disconnect();
+  }
+  await ended;
+  // Read again: the status changed while awaiting.
+  if ((client.status as string) !== 'end') client.disconnect();
+}

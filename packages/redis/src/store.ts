@@ -22,13 +22,17 @@ import {
   type RedisUrlOptions,
   type Run,
   type ScopedRef,
+  type ServerInfo,
   type SessionHeader,
   type StoreCapabilities,
   type StoreOptions,
   type UsageTotals,
 } from '@agent-sessions/core/store';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
-import type { RedisClient } from './client.js';
+import { isCluster, quitClient, type RedisClient } from './client.js';
+import { importHeader } from './import-header.js';
+import type { RedisConnectionOptions, RedisStoreOptions } from './options.js';
+export type { RedisConnectionOptions, RedisStoreOptions } from './options.js';
 import { decodeHeader, decodeRun, encodeRun, encodeUsage, HEADER_FIELDS, HEADER_SIZE, type Reply } from './codec.js';
 import { connect, connectCluster, REDIS_CONNECTION_DEFAULTS } from './connect.js';
 import { RedisDb } from './db.js';
@@ -48,24 +52,6 @@ const EXTRA_AT = INDEXED_AT + 1;
 const IMPORT_BATCH = 500;
 /** Bytes of runs per import script call. */
 const IMPORT_BATCH_BYTES = 4 << 20;
-
-export interface RedisStoreOptions extends StoreOptions {
-  /** An ioredis client: a standalone `Redis` or a `Cluster`. The store never closes it. Required. */
-  client: RedisClient;
-  /** Prepended to every key. Must not contain `{` or `}`. Default: `as:`. */
-  prefix?: string | undefined;
-  /**
-   * What setup does when the server's `maxmemory-policy` is not `noeviction` (Redis may then
-   * drop sessions and runs when memory runs out): `'error'` fails every call with
-   * `invalid_input` explaining why, `'warn'` logs a warning and goes on. Default `'error'`.
-   */
-  evictionPolicy?: EvictionPolicyCheck | undefined;
-}
-
-export interface RedisConnectionOptions extends Omit<RedisStoreOptions, 'client'> {
-  /** ioredis options (a cluster's: `ClusterOptions`), applied over `REDIS_CONNECTION_DEFAULTS`. Default: none. */
-  redis?: RedisOptions | ClusterOptions | Record<string, unknown> | undefined;
-}
 
 const ttlArg = (v: number | null | undefined): string => (v === null || v === undefined ? '' : String(v));
 const hasUsage = (u: UsageTotals): boolean => u.requests > 0 || u.inputTokens > 0 || u.outputTokens > 0 || u.totalTokens > 0;
@@ -137,6 +123,16 @@ export class RedisStore extends SessionStore {
       client.disconnect();
       throw err;
     }
+  }
+
+  #server: ServerInfo | undefined;
+
+  /** Where the server is, for spans: the standalone client's host and port (a cluster names no single one). */
+  protected override serverInfo(): ServerInfo | undefined {
+    if (this.#server || isCluster(this.client)) return this.#server;
+    const o = this.client.options as { host?: string; port?: number; db?: number; path?: string | null };
+    this.#server = o.path ? { address: o.path } : { address: o.host ?? 'localhost', port: o.port ?? 6379, namespace: String(o.db ?? 0) };
+    return this.#server;
   }
 
   protected override doSetup(): Promise<void> {
@@ -286,26 +282,7 @@ export class RedisStore extends SessionStore {
    * meanwhile is never written into).
    */
   protected override async doImportSession(input: NormalizedImport): Promise<SessionHeader> {
-    const h = input.header;
-    const field = (v: string | number | null): string => (v === null ? '' : `=${v}`);
-    const header = [
-      field(input.agentId),
-      field(input.sessionId),
-      field(input.userId),
-      field(h.createdAt),
-      field(h.updatedAt),
-      field(h.expiresAt),
-      field(h.ttlMs),
-      field(JSON.stringify(h.metadata)),
-      field(JSON.stringify(h.state)),
-      field(h.summary),
-      field(1),
-      field(input.lastSeq),
-      field(h.title),
-      field(h.preview),
-      field(encodeUsage(h.usage)),
-      field(h.summarySeq),
-    ];
+    const header = importHeader(input);
     let batch: string[] = [];
     let bytes = 0;
     let first = true;
@@ -370,27 +347,9 @@ export class RedisStore extends SessionStore {
   }
 
   protected async doClose(): Promise<void> {
-    if (!this.ownsClient || this.client.status === 'end') return;
-    // QUIT resolves on the server's OK, before the socket has closed: wait for 'end' too, so
-    // nothing of the store is left open when close() returns (bounded, for a dead server).
-    const ended = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 2000);
-      timer.unref();
-      this.client.once('end', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    try {
-      await this.client.quit();
-    } catch {
-      // Already closed or unreachable: drop the socket and stop reconnecting.
-      this.client.disconnect();
-    }
-    await ended;
-    // Read again: the status changed while awaiting (TypeScript narrowed it from the check above).
-    if ((this.client.status as string) !== 'end') this.client.disconnect();
+    if (this.ownsClient) await quitClient(this.client);
   }
+
 }
 
 /** `createStore('redis://…')` (and `rediss://`, `redis+cluster://`, `rediss+cluster://`) in @agent-sessions/core calls this. */

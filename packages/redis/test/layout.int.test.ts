@@ -160,7 +160,7 @@ describe('key layout and TTLs (standalone)', () => {
     await store.appendRun({ agentId: 'ua', sessionId: 's1', userId, format: 'plain', items: ['x'], ttl: 60_000 });
     await store.appendRun({ agentId: 'ua', sessionId: 's1', userId, format: 'plain', items: ['y'] });
     await store.appendRun({ agentId: 'ub', sessionId: 's2', userId, format: 'plain', items: ['x'], ttl: 30_000 });
-    expect(await raw.zrange(key, 0, -1, 'WITHSCORES')).toEqual(['ua\0s1', '0', 'ub\0s2', '0']);
+    expect(await raw.zrange(key, '0', '-1', 'WITHSCORES')).toEqual(['ua\0s1', '0', 'ub\0s2', '0']);
     const ttl = await raw.pttl(key);
     expect(ttl).toBeGreaterThan(55_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
@@ -168,7 +168,7 @@ describe('key layout and TTLs (standalone)', () => {
     await store.appendRun({ agentId: 'uc', sessionId: 's3', userId, format: 'plain', items: ['x'], ttl: null });
     expect(await raw.pttl(key)).toBe(-1);
     expect(await store.deleteSession({ agentId: 'ub', sessionId: 's2', userId })).toBe(true);
-    expect(await raw.zrange(key, 0, -1)).toEqual(['ua\0s1', 'uc\0s3']);
+    expect(await raw.zrange(key, '0', '-1')).toEqual(['ua\0s1', 'uc\0s3']);
     expect((await store.listUserSessions({ userId })).map((h) => `${h.agentId}/${h.sessionId}`)).toEqual(['ua/s1', 'uc/s3']);
   });
 
