@@ -1,4 +1,4 @@
-import { MemoryStore, type Run, type SessionStore } from '@agent-sessions/core';
+import { MemoryStore, type JsonValue, type Run, type SessionStore } from '@agent-sessions/core';
 import {
   applyWindow,
   foldSummary,
@@ -28,8 +28,8 @@ function foldedSeqs(summary: string | null): number[] {
 }
 
 /** One turn as an adapter runs it: read the window with the header, append, fold what left the window. */
-async function turn(store: SessionStore, sessionId: string, n: number, summary: SummaryOptions, window: WindowOptions<unknown> = {}) {
-  const w = await loadHistory(store, ref(sessionId), plainCodec, summaryWindow(window as WindowOptions<never>, summary, (s) => `summary: ${s}` as never));
+async function turn(store: SessionStore, sessionId: string, n: number, summary: SummaryOptions, window: WindowOptions<JsonValue> = {}) {
+  const w = await loadHistory(store, ref(sessionId), plainCodec, summaryWindow<JsonValue>(window, summary, (s) => `summary: ${s}`));
   const appended = await store.appendRun({ ...ref(sessionId), format: 'plain', items: [`user ${n}`, `assistant ${n}`] });
   const outcome = await foldSummary({ store, ref: ref(sessionId), options: summary, window, session: appended.session, runs: [...w.runs, appended.run], source: 'test' });
   return { window: w, outcome };
@@ -60,7 +60,7 @@ describe('session summaries (core)', () => {
     expect(header!.summarySeq).toBe(15);
     expect(foldedSeqs(header!.summary)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
     // The next turn's model input: the summary, then exactly the runs after summarySeq.
-    const next = await loadHistory(store, ref('s1'), plainCodec, summaryWindow({ lastRuns: 10 }, summary, (s) => `summary: ${s}`));
+    const next = await loadHistory(store, ref('s1'), plainCodec, summaryWindow<JsonValue>({ lastRuns: 10 }, summary, (s) => `summary: ${s}`));
     expect(next.items[0]).toBe(`summary: ${header!.summary}`);
     expect(next.runs[0]!.seq).toBe(header!.summarySeq + 1);
   });
