@@ -24,7 +24,7 @@ describe('withSessionStorage from core with every adapter registered', () => {
     const model = new ScriptedModel([[assistantMessage('Noted, Ada.')], [assistantMessage('You are Ada.')]]);
     const agent = new Agent({ name: 'support', model });
     const wrapped = withSessionStorage(agent, { store });
-    expectTypeOf(wrapped).toEqualTypeOf<SessionAgent<Agent<any, any>>>();
+    expectTypeOf(wrapped).toEqualTypeOf<SessionAgent<typeof agent>>(); // the agent's own type survives core (issue 15, item 9)
     expect(wrapped).toBeInstanceOf(SessionAgent);
     const first = await wrapped.run('I am Ada.');
     expect(first.sessionId).toMatch(/^sess_[A-Za-z0-9_-]{22}$/);
