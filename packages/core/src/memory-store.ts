@@ -11,6 +11,8 @@ import {
   type NormalizedPatch,
   type NormalizedPrune,
   type NormalizedRead,
+  type NormalizedRewriteRun,
+  type NormalizedRewriteText,
   type NormalizedUpdate,
   type NormalizedUserList,
   type NormalizedWrite,
@@ -21,7 +23,7 @@ import {
   type StoredHeader,
 } from './kernel/normalized.js';
 import { SessionStore } from './session-store.js';
-import type { JsonObject, PoppedItem, PruneResult, Run, SessionHeader } from './types.js';
+import type { JsonObject, JsonValue, PoppedItem, PruneResult, Run, SessionHeader } from './types.js';
 
 interface Entry {
   header: SessionHeader;
@@ -38,6 +40,11 @@ const newestFirst = (a: SessionHeader, b: SessionHeader): number =>
 export function matchesMetadata(metadata: JsonObject, filter: { [key: string]: string | number | boolean } | null): boolean {
   if (!filter) return true;
   return Object.entries(filter).every(([k, v]) => Object.hasOwn(metadata, k) && metadata[k] === v);
+}
+
+/** Equal as stored JSON (items are plain JSON copies). */
+function sameJson(a: readonly JsonValue[], b: readonly JsonValue[]): boolean {
+  return a.length === b.length && a.every((x, i) => JSON.stringify(x) === JSON.stringify(b[i]));
 }
 
 /**
@@ -199,6 +206,23 @@ export class MemoryStore extends SessionStore {
     if (input.touch) h.updatedAt = Math.max(h.updatedAt, input.now);
     h.expiresAt = expiryFor(h.ttlMs, input.now);
     return structuredClone(h);
+  }
+
+  protected override async doRewriteRun(input: NormalizedRewriteRun): Promise<boolean> {
+    const e = this.visible(input, input.now);
+    const run = e?.byRunId.get(input.runId);
+    if (!e || !run || run.seq !== input.seq || run.seq > e.header.lastSeq || !sameJson(run.items, input.expected)) return false;
+    // In place: the run object is shared by `runs` and `byRunId`.
+    run.items = input.items;
+    return true;
+  }
+
+  protected override async doRewriteText(input: NormalizedRewriteText): Promise<boolean> {
+    const e = this.visible(input, input.now);
+    if (!e || e.header.title !== input.expected.title || e.header.preview !== input.expected.preview) return false;
+    e.header.title = input.title;
+    e.header.preview = input.preview;
+    return true;
   }
 
   protected async doListSessions(input: NormalizedList): Promise<StoredHeader[]> {

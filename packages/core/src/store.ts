@@ -24,6 +24,8 @@ export {
   type NormalizedPatch,
   type NormalizedImport,
   type NormalizedUserList,
+  type NormalizedRewriteRun,
+  type NormalizedRewriteText,
   type StoredHeader,
   type StoredAppendResult,
   type StoredHistory,

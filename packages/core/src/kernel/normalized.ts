@@ -169,6 +169,33 @@ export interface NormalizedWrite extends ScopedRef {
   now: number;
 }
 
+/**
+ * Re-encryption: one run's items replaced in place, compare-and-set on what was read. The store
+ * writes `items` only if the run `runId` is still at `seq` (committed, in a live session this
+ * caller may see) with exactly `expected` as its items, and leaves version, updatedAt, TTL and
+ * lastSeq alone. A run changed meanwhile (a pop took an item) is never undone: the write is refused.
+ */
+export interface NormalizedRewriteRun extends ScopedRef {
+  runId: string;
+  seq: number;
+  /** The items as stored (still sealed), as a read returned them. */
+  expected: JsonValue[];
+  /** The replacement, as many items as `expected`. */
+  items: JsonValue[];
+  now: number;
+}
+
+/**
+ * Re-encryption: the header's sealed `title` and `preview` replaced in place, compare-and-set on
+ * both as read (null: absent). Leaves version, updatedAt, TTL and everything else alone.
+ */
+export interface NormalizedRewriteText extends ScopedRef {
+  expected: { title: string | null; preview: string | null };
+  title: string | null;
+  preview: string | null;
+  now: number;
+}
+
 /** True when a call naming `userId` (null: none) may see a session owned by `owner`. */
 export function canAccess(owner: string | null, userId: string | null): boolean {
   return userId === null || owner === userId;

@@ -11,6 +11,8 @@ import type {
   NormalizedPatch,
   NormalizedPrune,
   NormalizedRead,
+  NormalizedRewriteRun,
+  NormalizedRewriteText,
   NormalizedUpdate,
   NormalizedUserList,
   NormalizedWrite,
@@ -20,6 +22,19 @@ import type {
   StoredHeader,
   StoredHistory,
 } from './normalized.js';
+import { DEFAULT_TIMEOUT_MS } from './normalized.js';
+
+/** See `StorePrimitives[REWRITE_ACCESS]`. */
+export const REWRITE_ACCESS: unique symbol = Symbol.for('@agent-sessions/core/rewrite-access') as never;
+
+export interface RewriteAccess {
+  rewriteRun(input: NormalizedRewriteRun): Promise<boolean>;
+  rewriteText(input: NormalizedRewriteText): Promise<boolean>;
+  classify(err: unknown): ErrorCode | undefined;
+  timeoutMs: number;
+  /** The store's clock. */
+  now(): number;
+}
 
 /**
  * What a store implements: the protected primitives over validated, normalized input, and the
@@ -65,6 +80,41 @@ export abstract class StorePrimitives {
   /** Writes a whole session; `conflict` when it exists and is live. */
   protected doImportSession(_input: NormalizedImport): Promise<StoredHeader> {
     return Promise.reject(this.lacks('restoreSession'));
+  }
+
+  /**
+   * Replaces a committed run's items in place when they are still exactly `input.expected`
+   * (compare-and-set in one statement or script), leaving version, updatedAt, TTL and lastSeq
+   * alone. False when the session is not visible, or the run is absent, moved or changed.
+   * Used by `reencryptSession` to seal runs again with the current key.
+   */
+  protected doRewriteRun(_input: NormalizedRewriteRun): Promise<boolean> {
+    return Promise.reject(this.lacks('rewriting a run (reencryptSession)'));
+  }
+
+  /**
+   * Replaces the header's `title` and `preview` when both are still exactly `input.expected`
+   * (compare-and-set), leaving version, updatedAt and TTL alone. False when the session is not
+   * visible or either field changed. Used by `reencryptSession`.
+   */
+  protected doRewriteText(_input: NormalizedRewriteText): Promise<boolean> {
+    return Promise.reject(this.lacks('rewriting title and preview (reencryptSession)'));
+  }
+
+  /**
+   * Core's own re-encryption (`reencryptSession`) only: the rewrite primitives and this store's
+   * error classification. Not part of the public contract.
+   * @internal
+   */
+  [REWRITE_ACCESS](): RewriteAccess {
+    return {
+      rewriteRun: (input) => this.doRewriteRun(input),
+      rewriteText: (input) => this.doRewriteText(input),
+      classify: (err) => this.classifyError(err),
+      // The base class's per-call bound (SessionStore sets it); the default otherwise.
+      timeoutMs: (this as unknown as { timeoutMs?: number }).timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      now: () => ((this as unknown as { clock?: () => number }).clock ?? Date.now)(),
+    };
   }
 
   private lacks(what: string): AgentSessionsError {

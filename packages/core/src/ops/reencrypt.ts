@@ -1,4 +1,6 @@
 import { AgentSessionsError, isAgentSessionsError } from '../errors.js';
+import { guarded } from '../kernel/guard.js';
+import { REWRITE_ACCESS, type RewriteAccess } from '../kernel/primitives.js';
 import { LOST_RACE, retryContention } from '../kernel/retry.js';
 import { runPages } from '../runs.js';
 import type { SessionStore } from '../session-store.js';
@@ -27,26 +29,37 @@ export interface ReencryptResult {
   found: boolean;
   /** The key id new values are sealed with. */
   currentKeyId: string;
-  /** True when the header's state and summary were sealed again with the current key. */
+  /** True when any header field (state, summary, title, preview) was sealed again with the current key. */
   headerRewritten: boolean;
   /** Runs read. */
   runsChecked: number;
-  /**
-   * Runs whose items are still sealed with another key (or stored clear). Rewriting them needs a
-   * store primitive that replaces a run's items in place; until stores have it they stay as
-   * they are and keep opening with their own key id, so keep that key in the ring.
-   */
+  /** Runs found with items sealed with another key (or stored clear). */
   runsOnOtherKeys: number;
-  /** Header fields sealed with another key that `updateSession` cannot rewrite (title, preview). */
+  /** Runs whose items were sealed again with the current key. */
+  runsRewritten: number;
+  /**
+   * Runs left on other keys: a run that changed while it was rewritten twice in a row (a pop, an
+   * import), or a store without the rewrite primitive. Running the command again picks them up;
+   * keep the old keys in the ring until it reports 0.
+   */
+  runsSkipped: number;
+  /** Header fields (title, preview) still sealed with another key after this pass. */
   headerFieldsOnOtherKeys: string[];
 }
 
-const TEXT_FIELDS = ['title', 'preview'] as const;
+type TextField = 'title' | 'preview';
+const TEXT_FIELDS: readonly TextField[] = ['title', 'preview'];
 
 /**
- * Seals a session's content again with the current key of the store's key ring: the header's
- * state and summary now (one `updateSession`, retried if another writer got there first), and
- * reports how many runs are still on other keys. Reads the runs in bounded pages.
+ * Seals a session's content again with the current key of the store's key ring:
+ * - the header's state and summary (one `updateSession`, retried if another writer got there first),
+ * - its title and preview (a compare-and-set on both, leaving version and updatedAt alone),
+ * - every run with an item on another key: read in bounded pages, opened with the keys the
+ *   envelopes name, sealed with the current key and written back by a compare-and-set on the
+ *   items as read, so a concurrent `popItem` is never undone. A run that changed meanwhile is
+ *   read again and retried once, else counted in `runsSkipped`.
+ * A value that does not open (a key missing from the ring, a tampered value) fails the call with
+ * a `DecryptionError`; nothing is written for it.
  */
 export async function reencryptSession(store: RawAccessible, ref: SessionRef, options: { pageSize?: number | undefined } = {}): Promise<ReencryptResult> {
   const raw = store[RAW_ACCESS]();
@@ -54,6 +67,7 @@ export async function reencryptSession(store: RawAccessible, ref: SessionRef, op
   if (!enc) {
     throw new AgentSessionsError('invalid_input', 'reencryptSession needs a store made with the encryption option', { source: raw.source });
   }
+  const access = (store as unknown as Partial<Record<typeof REWRITE_ACCESS, () => RewriteAccess>>)[REWRITE_ACCESS]?.();
   const current = enc.currentKeyId;
   const result: ReencryptResult = {
     found: false,
@@ -61,6 +75,8 @@ export async function reencryptSession(store: RawAccessible, ref: SessionRef, op
     headerRewritten: false,
     runsChecked: 0,
     runsOnOtherKeys: 0,
+    runsRewritten: 0,
+    runsSkipped: 0,
     headerFieldsOnOtherKeys: [],
   };
   const stale = (value: string | null | undefined | object): boolean => {
@@ -72,15 +88,20 @@ export async function reencryptSession(store: RawAccessible, ref: SessionRef, op
     getSession(ref: SessionRef): Promise<SessionHeader | null>;
     updateSession(input: SessionRef & { expectedVersion: number; state?: object; summary?: string | null; summarySeq?: number }): Promise<SessionHeader>;
   };
+  // A rewrite primitive behind the store's error classification and call bound.
+  const call = <T>(op: string, fn: (a: RewriteAccess) => Promise<T>): Promise<T> => {
+    if (!access) return Promise.reject(new AgentSessionsError('not_implemented', `this store cannot ${op}`, { source: raw.source }));
+    return guarded(op, () => fn(access), { source: raw.source, timeoutMs: access.timeoutMs, classify: (err) => access.classify(err) });
+  };
+  const scoped = { agentId: ref.agentId, sessionId: ref.sessionId, userId: ref.userId ?? null };
 
+  // 1. State and summary, through the public write.
   await retryContention(
     async () => {
       const sealed = await raw.getSession(ref);
       if (!sealed) return undefined;
       result.found = true;
-      const h = sealed as SessionHeader & Partial<Record<(typeof TEXT_FIELDS)[number], string | null>>;
-      result.headerFieldsOnOtherKeys = TEXT_FIELDS.filter((f) => stale(h[f]));
-      if (!stale(h.state) && !stale(h.summary)) return undefined;
+      if (!stale(sealed.state) && !stale(sealed.summary)) return undefined;
       // Opened through the public read (the key the envelope names), sealed again by the public
       // write (the current key); the version check keeps a concurrent update from being undone.
       const open = await pub.getSession(ref);
@@ -104,12 +125,72 @@ export async function reencryptSession(store: RawAccessible, ref: SessionRef, op
   );
   if (!result.found) return result;
 
-  // runPages over the raw reads: bounded pages, and the envelopes as stored (their key ids).
+  // 2. Title and preview: a compare-and-set on both as read (an append may replace the preview
+  // meanwhile: read again and retry).
+  await retryContention(
+    async () => {
+      const sealed = await raw.getSession(ref);
+      if (!sealed) return undefined;
+      const was = { title: sealed.title, preview: sealed.preview };
+      const staleFields = TEXT_FIELDS.filter((f) => stale(was[f]));
+      result.headerFieldsOnOtherKeys = staleFields;
+      if (staleFields.length === 0) return undefined;
+      const next = { ...was };
+      for (const f of staleFields) {
+        next[f] = enc.sealText(f, sealed.agentId, sealed.sessionId, enc.openText(f, sealed.agentId, sealed.sessionId, was[f]));
+      }
+      try {
+        const ok = await call('rewrite title and preview', (a) => a.rewriteText({ ...scoped, expected: was, ...next, now: a.now() }));
+        if (!ok) return LOST_RACE;
+      } catch (err) {
+        if (isAgentSessionsError(err, 'not_implemented')) return undefined; // reported in headerFieldsOnOtherKeys
+        throw err;
+      }
+      result.headerFieldsOnOtherKeys = [];
+      result.headerRewritten = true;
+      return undefined;
+    },
+    { op: 'reencryptSession', source: raw.source },
+  );
+
+  // 3. The runs: runPages over the raw reads (bounded pages, the envelopes as stored).
+  const onOtherKey = (run: Run): boolean => run.items.some((item) => sealedKeyId(item) !== current);
+  const { agentId, sessionId } = scoped;
+  let canRewrite = access !== undefined;
+  const rewrite = async (first: Run): Promise<'rewritten' | 'current' | 'skipped'> => {
+    let run = first;
+    for (let attempt = 0; ; attempt++) {
+      const items = enc.sealItems(agentId, sessionId, run.runId, enc.openItems(agentId, sessionId, run.runId, run.items));
+      const ok = await call('rewrite a run', (a) => a.rewriteRun({ ...scoped, runId: run.runId, seq: run.seq, expected: run.items, items, now: a.now() }));
+      if (ok) return 'rewritten';
+      if (attempt === 1) return 'skipped';
+      // Changed meanwhile (a pop took an item, the run was removed, another pass got there): look again.
+      const [again] = await raw.listRuns({ ...ref, limit: 1, beforeSeq: run.seq + 1 });
+      if (!again || again.runId !== run.runId || again.seq !== run.seq) return 'skipped';
+      if (!onOtherKey(again)) return 'current';
+      run = again;
+    }
+  };
   const sealedReads = { listRuns: raw.listRuns, getSession: raw.getSession } as unknown as SessionStore;
   for await (const page of runPages(sealedReads, ref, { pageSize: options.pageSize ?? 100 })) {
     for (const run of page) {
       result.runsChecked += 1;
-      if (run.items.some((item) => sealedKeyId(item) !== current)) result.runsOnOtherKeys += 1;
+      if (!onOtherKey(run)) continue;
+      result.runsOnOtherKeys += 1;
+      if (!canRewrite) {
+        result.runsSkipped += 1;
+        continue;
+      }
+      try {
+        const outcome = await rewrite(run);
+        if (outcome === 'rewritten') result.runsRewritten += 1;
+        else if (outcome === 'skipped') result.runsSkipped += 1;
+      } catch (err) {
+        if (!isAgentSessionsError(err, 'not_implemented')) throw err;
+        // A store without the primitive: runs keep opening with their own key ids.
+        canRewrite = false;
+        result.runsSkipped += 1;
+      }
     }
   }
   return result;
