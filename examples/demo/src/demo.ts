@@ -1,7 +1,7 @@
 // The demo behind `npm run demo`: one turn-taking process per invocation, so running it twice
 // with the same session id shows the agent remembering across a process restart.
 //
-//   tsx src/demo.ts chat [--url URL] [--session ID] "message" ["message" ...]
+//   tsx src/demo.ts chat [--url URL] [--session ID] [--summary] "message" ["message" ...]
 //   tsx src/demo.ts list [--url URL]
 //
 // URL defaults to an embedded PGlite database in ./.agent-sessions/demo; any createStore URL
@@ -25,6 +25,11 @@ const flag = (name: string): string | undefined => {
 const dataDir = resolve(process.env.DEMO_DATA_DIR ?? '.agent-sessions/demo');
 const url = flag('url') ?? process.env.AGENT_SESSIONS_URL ?? `pglite://${dataDir}`;
 const sessionFlag = flag('session');
+// --summary: a window of 2 runs, with what leaves it folded into the session's summary by an
+// offline summarizer (no model call: it keeps each folded turn's first user line).
+const summaryAt = args.indexOf('--summary');
+const withSummary = summaryAt >= 0;
+if (withSummary) args.splice(summaryAt, 1);
 const online = Boolean(process.env.OPENAI_API_KEY);
 if (!online) setTracingDisabled(true);
 
@@ -68,7 +73,25 @@ try {
       tools: [lookupOrder],
     });
     // One import per framework above; this call works for any registered framework's agent.
-    const support = withSessionStorage(agent, { store, agentId });
+    const support = withSessionStorage(agent, {
+      store,
+      agentId,
+      ...(withSummary
+        ? {
+            window: { lastRuns: 2 },
+            summary: {
+              await: true,
+              summarizer: async (previous: string | null, runs: readonly { items: unknown[] }[]) => {
+                const said = runs.map((r) => {
+                  const first = r.items.find((i) => (i as { role?: string }).role === 'user') as { content?: unknown } | undefined;
+                  return typeof first?.content === 'string' ? `the user said: ${first.content}` : null;
+                });
+                return [previous, ...said].filter(Boolean).join('\n');
+              },
+            },
+          }
+        : {}),
+    });
     console.log(dim(`store: ${where} · model: ${online ? 'OpenAI' : 'offline (scripted, reads only what it is sent)'}`));
     let sessionId = sessionFlag;
     if (sessionId) {
@@ -83,6 +106,10 @@ try {
       if (!online) console.log(dim(`      (the model was sent ${lastSeen.items} item${lastSeen.items === 1 ? '' : 's'}: this turn and the history loaded from storage)`));
     }
 
+    if (withSummary && sessionId) {
+      const header = await store.getSession({ agentId, sessionId });
+      console.log(dim(`summary (covers runs 1-${header?.summarySeq ?? 0}): ${header?.summary ?? '(none yet)'}`));
+    }
     console.log(dim(`session id: ${sessionId}`));
   } else {
     console.error(`unknown command '${command}': use chat or list`);
