@@ -10,6 +10,7 @@ import { PATCH } from './lua/patch.js';
 import { POP } from './lua/pop.js';
 import { PRUNE } from './lua/prune.js';
 import { READ } from './lua/read.js';
+import { REWRITE_RUN, REWRITE_TEXT } from './lua/rewrite.js';
 import { UPDATE } from './lua/update.js';
 
 /** A Lua script and its SHA1, run with EVALSHA. */
@@ -35,6 +36,8 @@ export const SCRIPTS = {
   pop: new LuaScript('pop', POP),
   prune: new LuaScript('prune', PRUNE),
   index: new LuaScript('index', INDEX),
+  rewriteRun: new LuaScript('rewriteRun', REWRITE_RUN),
+  rewriteText: new LuaScript('rewriteText', REWRITE_TEXT),
 };
 
 /** Loads every script on one server (one pipelined round trip), so the first calls are EVALSHA. */

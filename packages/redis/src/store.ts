@@ -14,6 +14,8 @@ import {
   type NormalizedPatch,
   type NormalizedPrune,
   type NormalizedRead,
+  type NormalizedRewriteRun,
+  type NormalizedRewriteText,
   type NormalizedUpdate,
   type NormalizedUserList,
   type NormalizedWrite,
@@ -270,6 +272,23 @@ export class RedisStore extends SessionStore {
     const h = this.header(reply, input);
     await this.indexPut(reply, h);
     return h;
+  }
+
+  /** Re-encryption: one script, a compare-and-set on the run's items as stored (see lua/rewrite.ts). */
+  protected override async doRewriteRun(input: NormalizedRewriteRun): Promise<boolean> {
+    const texts = (items: readonly unknown[]): string => items.map((i) => JSON.stringify(i)).join('\n');
+    const reply = await this.db.session(SCRIPTS.rewriteRun, input, [String(input.seq), input.runId, texts(input.expected), texts(input.items)], false);
+    this.check(reply, input);
+    return reply[0] === 'ok';
+  }
+
+  /** Re-encryption: title and preview, a compare-and-set on both (see lua/rewrite.ts). */
+  protected override async doRewriteText(input: NormalizedRewriteText): Promise<boolean> {
+    const arg = (v: string | null): string => (v === null ? '' : `=${v}`);
+    const { expected } = input;
+    const reply = await this.db.session(SCRIPTS.rewriteText, input, [arg(expected.title), arg(expected.preview), arg(input.title), arg(input.preview)], false);
+    this.check(reply, input);
+    return reply[0] === 'ok';
   }
 
   protected override doListUserSessions(input: NormalizedUserList): Promise<SessionHeader[]> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isAgentSessionsError, type SessionStore } from '@agent-sessions/core';
+import { isAgentSessionsError, reencryptSession, type EncryptionOption, type SessionStore } from '@agent-sessions/core';
 import { runConformanceSuite } from '@agent-sessions/conformance';
 import { KeyLayout, RedisStore } from '@agent-sessions/redis';
 import { randomPrefix } from './helpers.js';
@@ -131,5 +131,124 @@ describe('redis: what encryption leaves in the keys', () => {
       await wrong.close();
       await ring.close();
     }
+  });
+});
+
+describe('redis: reencryptSession rewrites runs, title and preview in place', () => {
+  const rotPrefix = randomPrefix('rotate');
+  const layout = new KeyLayout(rotPrefix);
+  const url = () => inject('redisUrl');
+  const old = randomBytes(32);
+  const next = randomBytes(32);
+  const ring = { keys: { default: old, k2: next }, current: 'k2' };
+  let raw: Redis;
+  const opened: SessionStore[] = [];
+  const open = (encryption: EncryptionOption): RedisStore => {
+    const s = RedisStore.fromConnectionString(url(), { prefix: rotPrefix, encryption });
+    opened.push(s);
+    return s;
+  };
+
+  beforeAll(() => {
+    raw = new Redis(url());
+  });
+  afterAll(async () => {
+    for (const s of opened) await s.close();
+    raw.disconnect();
+  });
+
+  const ref = () => ({ agentId: 'agent', sessionId: `s-${randomBytes(4).toString('hex')}` });
+  const kid = (sealed: string): string => sealed.split(':')[sealed.startsWith('as_enc:') ? 2 : 1] as string;
+  const itemKeys = async (r: { agentId: string; sessionId: string }): Promise<string[]> => {
+    const data = await raw.hgetall(layout.session(r.agentId, r.sessionId)[1]);
+    return Object.entries(data)
+      .filter(([f]) => f.startsWith('s'))
+      .flatMap(([, blob]) => lines(blob).slice(2).map((t) => kid((JSON.parse(t) as { $as_enc: string }).$as_enc)));
+  };
+
+  it('after rotating keys and reencryptSession, every run, the title and the preview open with only the new key', async () => {
+    const before = open(old);
+    const r = ref();
+    for (let i = 0; i < 5; i++) {
+      await before.appendRun({ ...r, format: 't', items: [`m${i}`, { n: i, secret: SECRET }], title: 'the title', preview: `preview ${i}` });
+    }
+    const after = open(ring);
+    const [hk] = layout.session(r.agentId, r.sessionId);
+    const versionBefore = await raw.hget(hk, 'version');
+    const updatedBefore = await raw.hget(hk, 'updatedAt');
+    const result = await reencryptSession(after, r, { pageSize: 2 });
+    expect(result).toMatchObject({ found: true, headerRewritten: true, runsChecked: 5, runsOnOtherKeys: 5, runsRewritten: 5, runsSkipped: 0, headerFieldsOnOtherKeys: [] });
+    expect(new Set(await itemKeys(r))).toEqual(new Set(['k2']));
+    expect(kid((await raw.hget(hk, 'title')) as string)).toBe('k2');
+    expect(kid((await raw.hget(hk, 'preview')) as string)).toBe('k2');
+    // Rewritten in place: no version bump, no newer updatedAt.
+    expect(await raw.hget(hk, 'version')).toBe(versionBefore);
+    expect(await raw.hget(hk, 'updatedAt')).toBe(updatedBefore);
+    const onlyNew = open({ keys: { k2: next }, current: 'k2' });
+    expect(await onlyNew.getSession(r)).toMatchObject({ title: 'the title', preview: 'preview 4', lastSeq: 5 });
+    const history = await onlyNew.readHistory({ ...r, limit: 10 });
+    expect(history.runs.map((x) => x.items)).toEqual([0, 1, 2, 3, 4].map((i) => [`m${i}`, { n: i, secret: SECRET }]));
+    expect(await reencryptSession(after, r)).toMatchObject({ headerRewritten: false, runsOnOtherKeys: 0, runsRewritten: 0 });
+    await rejectsInternal(before.listRuns({ ...r, limit: 1 }), /key 'k2', which is not in the key ring/);
+  });
+
+  it('a pop racing the rewrite of its run is not undone', async () => {
+    const before = open(old);
+    const r = ref();
+    await before.appendRun({ ...r, format: 't', items: ['x1', 'x2', 'x3'] });
+    const client = new Redis(url());
+    let raced = 0;
+    class Racing extends RedisStore {
+      protected override async doRewriteRun(input: Parameters<RedisStore['doRewriteRun']>[0]): Promise<boolean> {
+        // Another writer pops between the read and the script of the first attempt.
+        if (raced++ === 0) expect(await before.popItem(r)).toMatchObject({ item: 'x3' });
+        return super.doRewriteRun(input);
+      }
+    }
+    const racing = new Racing({ client, prefix: rotPrefix, encryption: ring });
+    try {
+      expect(await reencryptSession(racing, r)).toMatchObject({ runsOnOtherKeys: 1, runsRewritten: 1, runsSkipped: 0 });
+      expect(raced).toBe(2);
+      expect((await racing.listRuns({ ...r, limit: 5 }))[0]!.items).toEqual(['x1', 'x2']);
+      expect(await itemKeys(r)).toEqual(['k2', 'k2']);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('the rewrite scripts are compare-and-sets: a changed, moved or foreign run is refused; TTL, version and indexes stay', async () => {
+    const store = RedisStore.fromConnectionString(url(), { prefix: rotPrefix, ttl: '1h' });
+    opened.push(store);
+    const r = ref();
+    await store.appendRun({ ...r, runId: 'r1', format: 't', items: ['a', { b: 1 }], userId: 'u1' });
+    await store.appendRun({ ...r, runId: 'r2', format: 't', items: ['c'], userId: 'u1' });
+    const keys = layout.session(r.agentId, r.sessionId);
+    const ttlBefore = await raw.pttl(keys[1]);
+    const h0 = await raw.hgetall(keys[0]);
+    const access = (store as unknown as Record<symbol, () => { rewriteRun(i: object): Promise<boolean>; rewriteText(i: object): Promise<boolean> }>)[
+      Symbol.for('@agent-sessions/core/rewrite-access')
+    ]!();
+    const base = { ...r, userId: 'u1', now: Date.now() };
+    const run = (o: object) => access.rewriteRun({ ...base, runId: 'r1', seq: 1, expected: ['a', { b: 1 }], items: ['A', { B: 1 }], ...o });
+    expect(await run({ expected: ['a', { b: 2 }] })).toBe(false);
+    expect(await run({ expected: ['a'] })).toBe(false);
+    expect(await run({ seq: 2 })).toBe(false);
+    expect(await run({ seq: 3 })).toBe(false);
+    expect(await run({ runId: 'r2' })).toBe(false);
+    expect(await run({ userId: 'u2' })).toBe(false);
+    expect(await run({ sessionId: 'absent' })).toBe(false);
+    expect(await run({})).toBe(true);
+    expect(await run({})).toBe(false);
+    expect((await store.listRuns({ ...r, limit: 5 })).map((x) => x.items)).toEqual([['A', { B: 1 }], ['c']]);
+    expect(await access.rewriteText({ ...base, expected: { title: 'x', preview: null }, title: 'T', preview: null })).toBe(false);
+    expect(await access.rewriteText({ ...base, expected: { title: null, preview: null }, title: 'T', preview: 'P' })).toBe(true);
+    expect(await access.rewriteText({ ...base, expected: { title: 'T', preview: 'P' }, title: null, preview: 'Q' })).toBe(true);
+    const h1 = await raw.hgetall(keys[0]);
+    expect({ version: h1.version, updatedAt: h1.updatedAt, expiresAt: h1.expiresAt }).toEqual({ version: h0.version, updatedAt: h0.updatedAt, expiresAt: h0.expiresAt });
+    expect(h1.title).toBeUndefined();
+    expect(h1.preview).toBe('Q');
+    const ttlAfter = await raw.pttl(keys[1]);
+    expect(ttlAfter).toBeGreaterThan(0);
+    expect(ttlAfter).toBeLessThanOrEqual(ttlBefore);
   });
 });
