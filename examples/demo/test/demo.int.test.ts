@@ -51,3 +51,12 @@ describe.each(targets())('the demo on $name', ({ args, env }) => {
     expect(entry).toMatch(/\n {6}preview: You are Ada, and your order number is 1234\.$/);
   }, 180_000);
 });
+
+describe('the demo with --summary', () => {
+  it('reaches the name from turn 1 on turn 4 only through the summary', () => {
+    const out = demo(['chat', '--url', 'memory://', '--summary', "Hi, I'm Ada.", 'My order number is 1234.', 'Where is my order?', 'What is my name?']);
+    // Turn 4 is sent a window of 2 runs (turns 2 and 3) plus the summary of turn 1.
+    expect(out).toContain('You are Ada');
+    expect(out).toMatch(/summary \(covers runs 1-\d\): the user said: Hi, I'm Ada\./);
+  }, 120_000);
+});
