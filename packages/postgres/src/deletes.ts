@@ -34,6 +34,14 @@ async function deleteRest(sql: SqlRunner, q: Statements, row: DeletedRow): Promi
   }
 }
 
+/** Runs under a header id that no header has (an import that did not finish), batch after batch. */
+export async function deleteOrphanRuns(sql: SqlRunner, q: Statements, id: number): Promise<void> {
+  for (;;) {
+    const [r] = await sql.query<{ n: string | number }>(q.deleteRuns, [id]);
+    if (Number(r?.n ?? 0) < DELETE_BATCH) return;
+  }
+}
+
 /** prune, batch after batch, until a batch finds nothing more to do. */
 export async function prune(sql: SqlRunner, q: Statements, params: unknown[]): Promise<PruneResult> {
   const total = { sessions: 0, runs: 0 };

@@ -82,7 +82,32 @@ ALTER TABLE ${t.sessions}
   ALTER COLUMN metadata SET DEFAULT '{}',
   ALTER COLUMN state SET DEFAULT '{}';`,
   },
+  {
+    version: 4,
+    name: 'header title, preview, usage totals and summary_seq; per-user and metadata indexes',
+    // Columns with constant defaults are added without rewriting the table (existing sessions
+    // read as untitled, zero usage). Usage totals are float8: they sum JavaScript numbers exactly
+    // as JavaScript does. The indexes serve listUserSessions and listSessions({ metadata }). The
+    // user index keys on `user_id COLLATE "default"` (equality is the same: ids compare
+    // byte-wise either way), an expression only listUserSessions names, so the planner never
+    // picks it for listSessions({ agentId, userId }), which the (agent, user, updated) index
+    // serves in order.
+    sql: (t) => `
+ALTER TABLE ${t.sessions}
+  ADD COLUMN IF NOT EXISTS title text,
+  ADD COLUMN IF NOT EXISTS preview text,
+  ADD COLUMN IF NOT EXISTS requests float8 NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS input_tokens float8 NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS output_tokens float8 NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS total_tokens float8 NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS summary_seq bigint NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS ${t.local('sessions_user_agent_session')} ON ${t.sessions} ((user_id COLLATE "default"), agent_id, session_id) WHERE user_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ${t.local('sessions_metadata')} ON ${t.sessions} USING gin ((metadata::jsonb) jsonb_path_ops);`,
+  },
 ];
+
+/** The first schema version with the header fields of contract v2 (title, preview, usage, summarySeq). */
+export const HEADER_V2_VERSION = 4;
 
 /** The schema version this release writes and reads. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

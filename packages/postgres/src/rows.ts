@@ -1,4 +1,4 @@
-import type { JsonObject, JsonValue, Run, RunStatus, SessionHeader } from '@agent-sessions/core/store';
+import type { JsonObject, JsonValue, Run, RunStatus, SessionHeader, StoredHeader } from '@agent-sessions/core/store';
 import { completeHeader } from '@agent-sessions/core/store';
 
 // pg returns bigint columns as strings, PGlite as numbers: Number() reads both. Every time and
@@ -18,6 +18,14 @@ export interface HeaderRow {
   summary: string | null;
   version: Int;
   last_seq: Int;
+  // Schema version 4; absent from the statements of earlier versions (core fills the defaults).
+  title?: string | null;
+  preview?: string | null;
+  requests?: Int;
+  input_tokens?: Int;
+  output_tokens?: Int;
+  total_tokens?: Int;
+  summary_seq?: Int;
 }
 
 export interface RunRow {
@@ -96,7 +104,7 @@ export const undot = (v: string): string => v.slice(1);
 const undotNull = (v: string | null): string | null => (v === null ? null : v.slice(1));
 
 export function toHeader(r: HeaderRow): SessionHeader {
-  return completeHeader({
+  const h: StoredHeader = {
     agentId: undot(r.agent_id),
     sessionId: undot(r.session_id),
     userId: undotNull(r.user_id),
@@ -109,8 +117,19 @@ export function toHeader(r: HeaderRow): SessionHeader {
     summary: undotNull(r.summary),
     version: Number(r.version),
     lastSeq: Number(r.last_seq),
-
-  });
+  };
+  if (r.summary_seq !== undefined) {
+    h.title = undotNull(r.title ?? null);
+    h.preview = undotNull(r.preview ?? null);
+    h.summarySeq = Number(r.summary_seq);
+    h.usage = {
+      requests: Number(r.requests),
+      inputTokens: Number(r.input_tokens),
+      outputTokens: Number(r.output_tokens),
+      totalTokens: Number(r.total_tokens),
+    };
+  }
+  return completeHeader(h);
 }
 
 export function toRun(r: RunRow): Run {

@@ -1,16 +1,29 @@
-import { MAX_TTL_MS } from '@agent-sessions/core/store';
+import { MAX_TTL_MS, type Run } from '@agent-sessions/core/store';
 import type { TableNames } from './names.js';
 
 /** Rows one batched delete removes at most: a few ms of work, so no statement holds the server long. */
 export const DELETE_BATCH = 1000;
+/** Runs one restoreSession statement writes at most. */
+export const IMPORT_BATCH = 1000;
+
+/** Runs `from` to `to` as the JSON array importSession and importRuns read (json_to_recordset). */
+export function importRunsJson(runs: readonly Run[], from: number, to: number): string {
+  const out: unknown[] = [];
+  for (let i = from; i < to; i++) {
+    const r = runs[i] as Run;
+    out.push({ seq: r.seq, run_id: r.runId, created_at: r.createdAt, status: r.status, format: r.format, items: r.items, usage: r.usage, metadata: r.metadata });
+  }
+  return JSON.stringify(out);
+}
 
 /**
  * Every statement the store runs, built once per store from its table names. Values always
  * travel as parameters; JSON goes in as text (`$n::text::json`) and comes out as text, so the
  * driver's own type parsers (or a user's custom ones) never change what is stored or read, and
  * the text is kept exactly (key order included). The columns are json from schema version 3;
- * every statement also works on the jsonb columns of earlier versions (json and jsonb convert
- * on assignment), so a store with `migrate: false` keeps working while a pipeline upgrades.
+ * the statements of `statements(t, false)` also work on the jsonb columns and the header of
+ * versions 1-3 (json and jsonb convert on assignment), so a store with `migrate: false` keeps
+ * working while a pipeline upgrades.
  */
 export interface Statements {
   append: string;
@@ -28,7 +41,18 @@ export interface Statements {
   deleteSession: string;
   popItem: string;
   prune: string;
-  listSessions(filters: { user: boolean; after: boolean; before: boolean; cursor: boolean }): string;
+  listSessions(filters: { user: boolean; after: boolean; before: boolean; cursor: boolean; metadata: boolean }): string;
+  listUserSessions(filters: { agent: boolean; after: boolean }): string;
+  /** renameSession / touchSession (schema version 4). */
+  patchSession: string;
+  /** restoreSession's header with (the last batch of) its runs (schema version 4). */
+  importSession: string;
+  /** A batch of an imported session's runs, before its header exists (schema version 4). */
+  importRuns: string;
+  /** A header id for an import written in several statements. */
+  reserveId: string;
+  /** Whether the statements use the header columns of schema version 4 (title, preview, usage, summary_seq). */
+  full: boolean;
 }
 
 // Text that may start with U+FEFF comes back behind a '.' (rows.ts strips it): PGlite decodes
@@ -37,13 +61,18 @@ export interface Statements {
 const dot = (col: string, as: string) => `'.' || ${col} AS ${as}`;
 
 /** The header columns, JSON as text. `expires` and `lastSeq` override those expressions. */
-function cols(a: string, expires = `${a}.expires_at`, lastSeq = `${a}.last_seq`): string {
+function baseCols(a: string, expires = `${a}.expires_at`, lastSeq = `${a}.last_seq`): string {
   return `${dot(`${a}.agent_id`, 'agent_id')}, ${dot(`${a}.session_id`, 'session_id')}, ${dot(`${a}.user_id`, 'user_id')}, ${a}.created_at, ${a}.updated_at, ${expires} AS expires_at, ${a}.ttl_ms, ${a}.metadata::text AS metadata, ${a}.state::text AS state, ${dot(`${a}.summary`, 'summary')}, ${a}.version, ${lastSeq} AS last_seq`;
 }
+
+/** The header columns schema version 4 added (title, preview, usage totals, summary_seq). */
+const v4Cols = (a: string) =>
+  `, ${dot(`${a}.title`, 'title')}, ${dot(`${a}.preview`, 'preview')}, ${a}.requests, ${a}.input_tokens, ${a}.output_tokens, ${a}.total_tokens, ${a}.summary_seq`;
 
 // The run columns as NULLs, and the header columns as NULLs, for the two kinds of rows readHistory returns.
 const NO_RUN = `NULL::text AS run_id, NULL::bigint AS seq, NULL::bigint AS run_created_at, NULL::text AS status, NULL::text AS format, NULL::text AS items, NULL::text AS usage, NULL::text AS run_metadata`;
 const NO_HEADER = `NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint`;
+const NO_V4 = `, NULL::text, NULL::text, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::bigint`;
 const HISTORY_RUN = (a: string) =>
   `${dot(`${a}.run_id`, 'run_id')}, ${a}.seq, ${a}.created_at, ${a}.status, ${dot(`${a}.format`, 'format')}, ${a}.items::text, ${a}.usage::text, ${a}.metadata::text`;
 
@@ -51,7 +80,7 @@ const HISTORY_RUN = (a: string) =>
  * readHistory: the header (row kind 0) and the window (kind 1, newest first) from one snapshot,
  * so no run is newer than the header. `touch` refreshes the expiry as getSessionTouch does.
  */
-function history(S: string, R: string, touch: boolean): string {
+function history(S: string, R: string, touch: boolean, cols: Cols, full: boolean): string {
   const touched = touch
     ? `, touched AS (
   UPDATE ${S} s SET expires_at = ${refresh('$4', 's')} FROM h WHERE s.id = h.id AND s.ttl_ms IS NOT NULL
@@ -67,7 +96,7 @@ WITH h AS (
 )${touched}
 ${header}
 UNION ALL
-SELECT 1, ${NO_HEADER}, ${HISTORY_RUN('r')}
+SELECT 1, ${NO_HEADER}${full ? NO_V4 : ''}, ${HISTORY_RUN('r')}
 FROM h CROSS JOIN LATERAL (
   SELECT * FROM ${R} x
   WHERE x.session_pk = h.id AND ($5::bigint IS NULL OR x.seq < $5::bigint)
@@ -80,17 +109,43 @@ ORDER BY kind, seq DESC`;
 const RUN_COLS = (a: string) =>
   `${dot(`${a}.run_id`, 'run_id')}, ${a}.seq, ${a}.created_at, ${a}.status, ${dot(`${a}.format`, 'format')}, ${a}.items::text AS items, ${a}.usage::text AS usage, ${a}.metadata::text AS metadata`;
 
-// The expiry a write at `now` gives a session: its TTL, bounded as core bounds every TTL.
-const refresh = (now: string, a: string) => `${now}::bigint + LEAST(${a}.ttl_ms, ${MAX_TTL_MS}::bigint)`;
+// The expiry a write at `now` gives a session: its TTL, bounded as core bounds every TTL, and
+// none without one (LEAST skips NULLs: it alone would give a session without a TTL an expiry).
+const refresh = (now: string, a: string) =>
+  `CASE WHEN ${a}.ttl_ms IS NULL THEN NULL ELSE ${now}::bigint + LEAST(${a}.ttl_ms, ${MAX_TTL_MS}::bigint) END`;
 
 // A session the caller may see: $user is the caller's user id or NULL (a trusted call).
 const visible = (a: string, now: string, user: string) =>
   `(${a}.expires_at IS NULL OR ${a}.expires_at > ${now}::bigint) AND (${user}::text IS NULL OR ${a}.user_id = ${user}::text)`;
 
-export function statements(t: TableNames): Statements {
+type Cols = (a: string, expires?: string, lastSeq?: string) => string;
+
+/**
+ * `full`: the tables are at schema version 4 or later (every store that migrates). A store with
+ * `migrate: false` over tables at versions 1-3 gets the statements of those versions: the
+ * header fields version 4 added read as their defaults, and what needs them (rename, touch,
+ * restore) fails with not_implemented until the pipeline migrates.
+ */
+export function statements(t: TableNames, full = true): Statements {
   const S = t.sessions;
   const R = t.runs;
+  const cols: Cols = full ? (a, e, l) => baseCols(a, e, l) + v4Cols(a) : baseCols;
+  // The header fields an append keeps (version 4): title if none yet, the latest preview, usage totals.
+  const appendInsertCols = full ? ', title, preview, requests, input_tokens, output_tokens, total_tokens' : '';
+  const appendInsertVals = full ? ', $16::text, $17::text, $18::float8, $19::float8, $20::float8, $21::float8' : '';
+  const appendSet = (ex: (n: number, type: string) => string) =>
+    full
+      ? `,
+    title = COALESCE(s.title, ${ex(16, 'text')}),
+    preview = COALESCE(${ex(17, 'text')}, s.preview),
+    requests = s.requests + ${ex(18, 'float8')},
+    input_tokens = s.input_tokens + ${ex(19, 'float8')},
+    output_tokens = s.output_tokens + ${ex(20, 'float8')},
+    total_tokens = s.total_tokens + ${ex(21, 'float8')}`
+      : '';
+  const EXCLUDED: Record<number, string> = { 16: 'title', 17: 'preview', 18: 'requests', 19: 'input_tokens', 20: 'output_tokens', 21: 'total_tokens' };
   return {
+    full,
     /*
      * appendRun in one statement. $1 agent, $2 session, $3 user, $4 now, $5 TTL and $6 expiry of
      * a new session (or the explicit new ones), $7 whether $5/$6 replace an existing session's,
@@ -117,15 +172,15 @@ export function statements(t: TableNames): Statements {
      * one), or 'retry' (the row changed after the snapshot: run the statement again). It is
      * gated on the upsert having returned nothing, so the common path never runs it.
      */
-    append: append(S, R, `
-  INSERT INTO ${S} AS s (agent_id, session_id, user_id, created_at, updated_at, expires_at, ttl_ms, metadata, state, version, last_seq)
-  VALUES ($1::text, $2::text, $3::text, $4::bigint, $4::bigint, $6::bigint, $5::bigint, $8::text::json, '{}'::json, 1, 1)
+    append: append(S, R, cols, `
+  INSERT INTO ${S} AS s (agent_id, session_id, user_id, created_at, updated_at, expires_at, ttl_ms, metadata, state, version, last_seq${appendInsertCols})
+  VALUES ($1::text, $2::text, $3::text, $4::bigint, $4::bigint, $6::bigint, $5::bigint, $8::text::json, '{}'::json, 1, 1${appendInsertVals})
   ON CONFLICT (agent_id, session_id) DO UPDATE SET
     last_seq = s.last_seq + 1,
     version = s.version + 1,
     updated_at = GREATEST(s.updated_at, EXCLUDED.updated_at),
     ttl_ms = CASE WHEN $7::boolean THEN EXCLUDED.ttl_ms ELSE s.ttl_ms END,
-    expires_at = CASE WHEN $7::boolean THEN EXCLUDED.expires_at ELSE ${refresh('EXCLUDED.updated_at', 's')} END
+    expires_at = CASE WHEN $7::boolean THEN EXCLUDED.expires_at ELSE ${refresh('EXCLUDED.updated_at', 's')} END${appendSet((n) => `EXCLUDED.${EXCLUDED[n]}`)}
   WHERE (s.expires_at IS NULL OR s.expires_at > EXCLUDED.updated_at)
     AND ($3::text IS NULL OR s.user_id = $3::text)
     AND NOT EXISTS (SELECT 1 FROM ${R} r WHERE r.session_pk = s.id AND r.run_id = $9::text)
@@ -135,13 +190,13 @@ export function statements(t: TableNames): Statements {
     // The same with an expected last_seq above 0: the session must exist, so a plain UPDATE
     // (rechecked on the newest row after any lock wait) takes the place of the upsert. $8, the
     // metadata of a new session, is never used then.
-    appendExpecting: append(S, R, `
+    appendExpecting: append(S, R, cols, `
   UPDATE ${S} AS s SET
     last_seq = s.last_seq + 1,
     version = s.version + 1,
     updated_at = GREATEST(s.updated_at, $4::bigint),
     ttl_ms = CASE WHEN $7::boolean THEN $5::bigint ELSE s.ttl_ms END,
-    expires_at = CASE WHEN $7::boolean THEN $6::bigint ELSE ${refresh('$4', 's')} END
+    expires_at = CASE WHEN $7::boolean THEN $6::bigint ELSE ${refresh('$4', 's')} END${appendSet((n, type) => `$${n}::${type}`)}
   WHERE s.agent_id = $1::text AND s.session_id = $2::text
     AND (s.expires_at IS NULL OR s.expires_at > $4::bigint)
     AND ($3::text IS NULL OR s.user_id = $3::text)
@@ -208,8 +263,8 @@ FROM h CROSS JOIN LATERAL (
 ORDER BY r.seq DESC`,
 
     // The header and the window in one statement; parameters as listRuns.
-    readHistory: history(S, R, false),
-    readHistoryTouch: history(S, R, true),
+    readHistory: history(S, R, false, cols, full),
+    readHistoryTouch: history(S, R, true, cols, full),
 
     // $1 agent, $2 session, $3 user, $4 now.
     getSession: `
@@ -249,8 +304,8 @@ FROM ${S} s WHERE s.agent_id = $1::text AND s.session_id = $2::text AND NOT EXIS
     /*
      * Optimistic update: the version test is rechecked on the newest row after any lock wait, so
      * of concurrent updates naming one version exactly one matches. $1 agent, $2 session, $3 user,
-     * $4 now, $5 expected version, $6/$8/$10 whether metadata/state/summary are given, $7/$9/$11
-     * their values. No 'updated' row: the second branch gives the version seen (conflict), or
+     * $4 now, $5 expected version, $6/$8/$10/$12 whether metadata/state/summary/summarySeq are
+     * given, $7/$9/$11/$13 their values ($12 and $13 from schema version 4). No 'updated' row: the second branch gives the version seen (conflict), or
      * nothing (not_found).
      */
     updateSession: `
@@ -258,7 +313,8 @@ WITH upd AS (
   UPDATE ${S} s SET
     metadata = CASE WHEN $6::boolean THEN $7::text::json ELSE s.metadata::json END,
     state = CASE WHEN $8::boolean THEN $9::text::json ELSE s.state::json END,
-    summary = CASE WHEN $10::boolean THEN $11::text ELSE s.summary END,
+    summary = CASE WHEN $10::boolean THEN $11::text ELSE s.summary END,${full ? `
+    summary_seq = CASE WHEN $12::boolean THEN $13::bigint ELSE s.summary_seq END,` : ''}
     version = s.version + 1,
     updated_at = GREATEST(s.updated_at, $4::bigint),
     expires_at = ${refresh('$4', 's')}
@@ -369,10 +425,14 @@ SELECT (SELECT count(*) FROM dead) AS sessions, (SELECT count(*) FROM dead_runs)
      * cursor. The SQL text varies only by which fixed filters are on. $1 agent, $2 now, then
      * the filters' values in order, then the limit.
      */
-    listSessions: ({ user, after, before, cursor }) => {
+    listSessions: ({ user, after, before, cursor, metadata }) => {
       const where = [`s.agent_id = $1::text`, `(s.expires_at IS NULL OR s.expires_at > $2::bigint)`];
       let n = 2;
       if (user) where.push(`s.user_id = $${++n}::text`);
+      // Equality on each key, as jsonb containment of an object of scalars (a scalar never
+      // matches an array or object holding it below the top level); the GIN index of schema
+      // version 4 is on this very expression.
+      if (metadata) where.push(`s.metadata::jsonb @> $${++n}::text::jsonb`);
       if (after) where.push(`s.updated_at >= $${++n}::bigint`);
       if (before) where.push(`s.updated_at < $${++n}::bigint`);
       if (cursor) {
@@ -386,7 +446,85 @@ WHERE ${where.join(' AND ')}
 ORDER BY s.updated_at DESC, s.session_id DESC
 LIMIT $${n + 1}::integer`;
     },
+
+    /*
+     * A user's live sessions ordered by (agent_id, session_id), along the index on
+     * (user_id, agent_id, session_id). $1 user, $2 now, then the agent, then the last
+     * (agent, session) of the previous page, then the limit.
+     */
+    listUserSessions: ({ agent, after }) => {
+      // The index's expression (see migration 4); equality is the same as on user_id itself.
+      const where = [`(s.user_id COLLATE "default") = $1::text`, `(s.expires_at IS NULL OR s.expires_at > $2::bigint)`];
+      let n = 2;
+      if (agent) where.push(`s.agent_id = $${++n}::text`);
+      if (after) {
+        const a = ++n;
+        const b = ++n;
+        where.push(`(s.agent_id, s.session_id) > ($${a}::text, $${b}::text)`);
+      }
+      return `
+SELECT ${cols('s')} FROM ${S} s
+WHERE ${where.join(' AND ')}
+ORDER BY s.agent_id, s.session_id
+LIMIT $${n + 1}::integer`;
+    },
+
+    /*
+     * renameSession / touchSession: one UPDATE, no read first. $1 agent, $2 session, $3 user,
+     * $4 now, $5 whether the title is given, $6 the title, $7 touch (updated_at = max(updated_at, now)).
+     * No row: absent, expired or another user's (not_found).
+     */
+    patchSession: `
+UPDATE ${S} s SET
+  title = CASE WHEN $5::boolean THEN $6::text ELSE s.title END,
+  version = s.version + 1,
+  updated_at = CASE WHEN $7::boolean THEN GREATEST(s.updated_at, $4::bigint) ELSE s.updated_at END,
+  expires_at = ${refresh('$4', 's')}
+WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
+RETURNING ${cols('s')}`,
+
+    /*
+     * restoreSession: the header and its runs in one statement (all or nothing), or, for a long
+     * session, the header with the last batch of runs after importRuns wrote the others under
+     * the id reserveId gave ($21; NULL: a new one). $1 agent, $2 session, $3 user, $4 now,
+     * $5 created_at, $6 updated_at, $7 expires_at, $8 ttl_ms, $9 metadata, $10 state, $11 summary,
+     * $12 summary_seq, $13 title, $14 preview, $15-$18 usage totals, $19 last_seq, $20 the runs
+     * as a JSON array. A live session of that id: 'exists' (conflict); an expired one: 'expired'
+     * (the store purges it and runs this again); no row: a session created after our snapshot.
+     */
+    importSession: `
+WITH h AS (
+  INSERT INTO ${S} (id, agent_id, session_id, user_id, created_at, updated_at, expires_at, ttl_ms, metadata, state, summary,
+    summary_seq, title, preview, requests, input_tokens, output_tokens, total_tokens, version, last_seq)
+  OVERRIDING SYSTEM VALUE
+  VALUES (COALESCE($21::bigint, nextval(pg_get_serial_sequence('${S}', 'id'))), $1::text, $2::text, $3::text, $5::bigint,
+    $6::bigint, $7::bigint, $8::bigint, $9::text::json, $10::text::json, $11::text, $12::bigint, $13::text, $14::text,
+    $15::float8, $16::float8, $17::float8, $18::float8, 1, $19::bigint)
+  ON CONFLICT (agent_id, session_id) DO NOTHING
+  RETURNING *
+), ins AS (${importRunsFrom(R, 'h.id', 'h', '$20')})
+SELECT 'created' AS outcome, ${cols('h')} FROM h
+UNION ALL
+SELECT CASE WHEN s.expires_at IS NOT NULL AND s.expires_at <= $4::bigint THEN 'expired' ELSE 'exists' END, ${cols('s')}
+FROM ${S} s WHERE s.agent_id = $1::text AND s.session_id = $2::text AND NOT EXISTS (SELECT 1 FROM h)`,
+
+    // $1 the reserved header id, $2 the runs as a JSON array. No header points to them yet.
+    importRuns: importRunsFrom(R, '$1::bigint', null, '$2'),
+
+    reserveId: `SELECT nextval(pg_get_serial_sequence('${S}', 'id')) AS id`,
   };
+}
+
+/**
+ * Inserts runs given as a JSON array of { seq, run_id, created_at, status, format, items, usage,
+ * metadata } objects. json_to_recordset keeps each json value's text as sent (key order).
+ */
+function importRunsFrom(R: string, pk: string, from: string | null, runs: string): string {
+  return `
+  INSERT INTO ${R} (session_pk, seq, run_id, created_at, status, format, items, usage, metadata)
+  SELECT ${pk}, x.seq, x.run_id, x.created_at, x.status, x.format, x.items, x.usage, x.metadata
+  FROM ${from ? `${from} CROSS JOIN ` : ''}json_to_recordset(${runs}::text::json)
+    AS x(seq bigint, run_id text, created_at bigint, status text, format text, items json, usage json, metadata json)`;
 }
 
 // The first batch of the deleted header `h`'s runs, newest first (so `top` is its newest seq).
@@ -400,7 +538,7 @@ const deleteFirstRuns = (R: string) => `
   RETURNING r.seq`;
 
 /** The append statement around `hdr`, the write that allocates the seq (see `append` in statements). */
-function append(S: string, R: string, hdr: string): string {
+function append(S: string, R: string, cols: Cols, hdr: string): string {
   return `
 WITH hdr AS (${hdr}
 ), ins AS (

@@ -8,11 +8,14 @@ import {
   type History,
   type NormalizedAppend,
   type NormalizedCreate,
+  type NormalizedImport,
   type NormalizedList,
   type NormalizedListRuns,
+  type NormalizedPatch,
   type NormalizedPrune,
   type NormalizedRead,
   type NormalizedUpdate,
+  type NormalizedUserList,
   type NormalizedWrite,
   type PoppedItem,
   type PruneResult,
@@ -22,13 +25,13 @@ import {
 } from '@agent-sessions/core/store';
 import { isQueryable, lazyRunner, runnerFor, type PgQueryable, type SqlRunner } from './client.js';
 import { PG_ERRORS } from './errors.js';
-import { assertKnownVersion, migrateRunner, schemaVersion } from './migrations.js';
+import { HEADER_V2_VERSION, assertKnownVersion, migrateRunner, schemaVersion } from './migrations.js';
 import { tableNames, type TableNames } from './names.js';
 import type { PostgresConnectionOptions, PostgresStoreOptions } from './options.js';
 import { openPool } from './open.js';
 import { existingRun, historyRun, jsonParam, undot, toHeader, toRun, type AppendRow, type HeaderRow, type HistoryRow, type PoppedRow, type RunRow } from './rows.js';
-import { deleteSession, prune, purgeExpired } from './deletes.js';
-import { statements, type Statements } from './sql.js';
+import { deleteOrphanRuns, deleteSession, prune, purgeExpired } from './deletes.js';
+import { IMPORT_BATCH, importRunsJson, statements, type Statements } from './sql.js';
 
 // Lets the factories hand the store a runner it owns, without a public option for it.
 const RUNNER = Symbol('agent-sessions.postgres.runner');
@@ -56,7 +59,7 @@ export class PostgresStore extends SessionStore {
   protected override readonly driverErrors: DriverErrorTable = PG_ERRORS;
   private readonly sql: SqlRunner;
   private readonly tables: TableNames;
-  private readonly q: Statements;
+  private q: Statements;
   private readonly autoMigrate: boolean;
   private readonly runIdConstraint: string;
 
@@ -102,8 +105,14 @@ export class PostgresStore extends SessionStore {
   /** Migrates (or, with `migrate: false`, checks the schema version) once, before the first call. */
   protected override async doSetup(): Promise<void> {
     const names = { schema: this.schema, tablePrefix: this.tablePrefix };
-    if (this.autoMigrate) await migrateRunner(this.sql, names);
-    else assertKnownVersion(await schemaVersion(this.sql, this.tables), this.tables);
+    if (this.autoMigrate) {
+      await migrateRunner(this.sql, names);
+      return;
+    }
+    const version = await schemaVersion(this.sql, this.tables);
+    assertKnownVersion(version, this.tables);
+    // Tables of an earlier version (a pipeline migrates later): that version's statements.
+    if (version > 0 && version < HEADER_V2_VERSION) this.q = statements(this.tables, false);
   }
 
   protected async doAppendRun(input: NormalizedAppend): Promise<AppendRunResult> {
@@ -125,6 +134,10 @@ export class PostgresStore extends SessionStore {
       jsonParam(input.metadata),
       input.expectedLastSeq,
     ];
+    if (this.q.full) {
+      const u = input.usageDelta;
+      params.push(input.title, input.preview, u.requests, u.inputTokens, u.outputTokens, u.totalTokens);
+    }
     return this.contended('appendRun', async () => {
       const text = input.expectedLastSeq ? this.q.appendExpecting : this.q.append;
       const [row] = await this.sql.query<AppendRow>(text, params);
@@ -228,6 +241,7 @@ export class PostgresStore extends SessionStore {
       jsonParam(input.state),
       input.summary !== undefined,
       input.summary ?? null,
+      ...(this.q.full ? [input.summarySeq !== undefined, input.summarySeq ?? null] : []),
     ]);
     if (!row) throw this.notFound(input);
     if (row.updated) return toHeader(row);
@@ -239,6 +253,7 @@ export class PostgresStore extends SessionStore {
   protected async doListSessions(input: NormalizedList): Promise<SessionHeader[]> {
     const params: unknown[] = [input.agentId, input.now];
     if (input.userId !== null) params.push(input.userId);
+    if (input.metadata !== null) params.push(JSON.stringify(input.metadata));
     // updated_at is a whole number: `>= 1.5` is `>= 2` and `< 1.5` is `< 2`.
     if (input.updatedAfter !== null) params.push(bound(Math.ceil(input.updatedAfter)));
     if (input.updatedBefore !== null) params.push(bound(Math.ceil(input.updatedBefore)));
@@ -254,8 +269,103 @@ export class PostgresStore extends SessionStore {
       after: input.updatedAfter !== null,
       before: input.updatedBefore !== null,
       cursor: input.cursor !== null,
+      metadata: input.metadata !== null,
     });
     return (await this.sql.query<HeaderRow>(sql, params)).map(toHeader);
+  }
+
+  protected override async doListUserSessions(input: NormalizedUserList): Promise<SessionHeader[]> {
+    const params: unknown[] = [input.userId, input.now];
+    if (input.agentId !== null) params.push(input.agentId);
+    if (input.after !== null) params.push(input.after.agentId, input.after.sessionId);
+    params.push(input.limit);
+    const sql = this.q.listUserSessions({ agent: input.agentId !== null, after: input.after !== null });
+    return (await this.sql.query<HeaderRow>(sql, params)).map(toHeader);
+  }
+
+  /** renameSession / touchSession: one UPDATE; no row means absent, expired or another user's. */
+  protected override async doPatchSession(input: NormalizedPatch): Promise<SessionHeader> {
+    this.needsV4('renameSession / touchSession');
+    const [row] = await this.sql.query<HeaderRow>(this.q.patchSession, [
+      input.agentId,
+      input.sessionId,
+      input.userId,
+      input.now,
+      input.title !== undefined,
+      input.title ?? null,
+      input.touch,
+    ]);
+    if (!row) throw this.notFound(input);
+    return toHeader(row);
+  }
+
+  /**
+   * The header and its runs in one statement (atomic). A session of more than IMPORT_BATCH runs
+   * goes in batches: runs first, under a header id reserved for them (no header points to them
+   * yet, so no reader sees them), then the header with the last batch: the session appears
+   * whole or not at all. If that last statement finds a live session, the runs written go again.
+   */
+  protected override async doImportSession(input: NormalizedImport): Promise<SessionHeader> {
+    this.needsV4('restoreSession');
+    const runs = input.runs;
+    let reserved: number | null = null;
+    let last = 0;
+    if (runs.length > IMPORT_BATCH) {
+      // Fail early, before writing many runs, when a live session has the id.
+      if (await this.doGetSession({ ...input, userId: null, touch: false })) throw this.exists(input);
+      const [row] = await this.sql.query<{ id: string | number }>(this.q.reserveId, []);
+      reserved = Number(row?.id);
+      last = Math.floor((runs.length - 1) / IMPORT_BATCH) * IMPORT_BATCH;
+      for (let at = 0; at < last; at += IMPORT_BATCH) {
+        await this.sql.query(this.q.importRuns, [reserved, importRunsJson(runs, at, at + IMPORT_BATCH)]);
+      }
+    }
+    const h = input.header;
+    const params = [
+      input.agentId,
+      input.sessionId,
+      input.userId,
+      input.now,
+      h.createdAt,
+      h.updatedAt,
+      h.expiresAt,
+      h.ttlMs,
+      JSON.stringify(h.metadata),
+      JSON.stringify(h.state),
+      h.summary,
+      h.summarySeq,
+      h.title,
+      h.preview,
+      h.usage.requests,
+      h.usage.inputTokens,
+      h.usage.outputTokens,
+      h.usage.totalTokens,
+      input.lastSeq,
+      importRunsJson(runs, last, runs.length),
+      reserved,
+    ];
+    try {
+      return await this.contended('restoreSession', async () => {
+        const [row] = await this.sql.query<HeaderRow & { outcome: string }>(this.q.importSession, params);
+        if (row?.outcome === 'created') return toHeader(row);
+        if (row?.outcome === 'exists') throw this.exists(input);
+        if (row?.outcome === 'expired') await purgeExpired(this.sql, this.q, input.agentId, input.sessionId, input.now);
+        return LOST_RACE;
+      });
+    } catch (err) {
+      // The runs written ahead of a header that never came belong to no session: remove them.
+      if (reserved !== null) await deleteOrphanRuns(this.sql, this.q, reserved).catch(() => {});
+      throw err;
+    }
+  }
+
+  private needsV4(what: string): void {
+    if (this.q.full) return;
+    throw new AgentSessionsError(
+      'not_implemented',
+      `${what} needs schema version ${HEADER_V2_VERSION} of ${this.schema}.${this.tablePrefix}_*: run migrate() (this store has migrate: false)`,
+      { source: this.name },
+    );
   }
 
   protected async doDeleteSession(input: NormalizedWrite): Promise<boolean> {

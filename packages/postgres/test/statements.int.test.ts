@@ -95,6 +95,17 @@ describe.each([
     expect(await rec.count(() => store.deleteSession(r))).toBe(1);
   });
 
+  it('renameSession, touchSession, listUserSessions and a restore of up to 1,000 runs are one statement each', async () => {
+    const r = { ...ref, sessionId: `${ref.sessionId}-v2` };
+    await store.appendRun({ ...r, format: 'plain', items: ['a'], title: 't', usage: { totalTokens: 3 } });
+    expect(await rec.count(() => store.renameSession({ ...r, title: 'T' }))).toBe(1);
+    expect(await rec.count(() => store.touchSession(r))).toBe(1);
+    expect(await rec.count(() => store.listUserSessions({ userId: 'u', limit: 5 }))).toBe(1);
+    expect(await rec.count(() => store.listSessions({ agentId: r.agentId, metadata: { k: 'v' } }))).toBe(1);
+    const runs = await store.listRuns({ ...r, limit: 10 });
+    expect(await rec.count(() => store.restoreSession({ ...r, sessionId: `${r.sessionId}-copy`, runs }))).toBe(1);
+  });
+
   it('appending to an expired session takes the extra round trip: append, purge, append', async () => {
     let now = 1_000_000;
     const clocked = new PostgresStore({ client: rec, schema, clock: () => now });
@@ -133,6 +144,11 @@ describe('query plans on a PostgreSQL server with data in it', () => {
       )
       INSERT INTO ${t('runs')} (session_pk, seq, run_id, created_at, status, format, items)
       SELECT s.id, q, 'r' || q, q, 'completed', 'plain', '["x"]' FROM s, generate_series(1, 20000) q`);
+    // 20,000 sessions of one agent, ten per project: a metadata filter the agent's index would scan far for.
+    await pool.query(`
+      INSERT INTO ${t('sessions')} (agent_id, session_id, user_id, created_at, updated_at, version, last_seq, metadata)
+      SELECT 'agent-meta', 'm' || g, 'user-' || (g % 500), g, g, 1, 0, json_build_object('project', 'p' || (g % 2000), 'n', g)
+      FROM generate_series(1, 20000) g`);
     await pool.query(`ANALYZE ${t('sessions')}; ANALYZE ${t('runs')}`);
   }, 120_000);
 
@@ -174,6 +190,29 @@ describe('query plans on a PostgreSQL server with data in it', () => {
     expect(await plan(() => store.listSessions({ agentId: 'agent-3', userId: 'user-3', limit: 20 }))).toContain(
       'agent_sessions_sessions_agent_user_updated',
     );
+  });
+
+  it('listUserSessions walks the (user, agent, session) index, across agents and within one', async () => {
+    expect(await plan(() => store.listUserSessions({ userId: 'user-3', limit: 20 }))).toContain('agent_sessions_sessions_user_agent_session');
+    expect(await plan(() => store.listUserSessions({ userId: 'user-3', agentId: 'agent-3', limit: 20 }))).toContain(
+      'agent_sessions_sessions_user_agent_session',
+    );
+    const next = await plan(() =>
+      store.listUserSessions({ userId: 'user-3', limit: 20, after: { agentId: 'agent-3', sessionId: 's503' } }),
+    );
+    expect(next).toContain('agent_sessions_sessions_user_agent_session');
+    expect(next).not.toContain('Seq Scan');
+  });
+
+  it('a selective metadata filter is served by the metadata index, and pages stay exact', async () => {
+    const p = await plan(() => store.listSessions({ agentId: 'agent-meta', metadata: { project: 'p7' }, limit: 5 }));
+    expect(p).toContain('agent_sessions_sessions_metadata');
+    expect(p).not.toContain('Seq Scan');
+    const first = await store.listSessions({ agentId: 'agent-meta', metadata: { project: 'p7' }, limit: 6 });
+    const second = await store.listSessions({ agentId: 'agent-meta', metadata: { project: 'p7' }, limit: 6, cursor: first.nextCursor });
+    expect([...first.sessions, ...second.sessions].map((s) => s.metadata.n)).toEqual([18007, 16007, 14007, 12007, 10007, 8007, 6007, 4007, 2007, 7]);
+    expect(second.nextCursor).toBeNull();
+    expect((await store.listSessions({ agentId: 'agent-meta', metadata: { project: 'p7', n: 4007 } })).sessions).toHaveLength(1);
   });
 
   it('prune finds expired sessions by the expiry index', async () => {
