@@ -1,6 +1,4 @@
 import { encodeCursor } from './cursor.js';
-import { AgentSessionsError } from './errors.js';
-import { guarded } from './kernel/guard.js';
 import {
   appendInput,
   createInput,
@@ -12,17 +10,11 @@ import {
   updateInput,
   userListInput,
 } from './kernel/inputs.js';
-import { DEFAULT_TIMEOUT_MS, MAX_PAGE, completeHeader, expiryFor, type StoreOptions } from './kernel/normalized.js';
-import { StorePrimitives } from './kernel/primitives.js';
+import { MAX_PAGE, completeHeader, expiryFor } from './kernel/normalized.js';
+import { CallLayer } from './kernel/call-layer.js';
 import { restoreInput, type RestoreSessionInput } from './kernel/restore.js';
-import type { Encryption } from './ops/encryption.js';
-import type { OpsLogger } from './ops/logger.js';
-import { RAW_ACCESS, type RawAccess } from './ops/reencrypt.js';
-import { openAppend, openHeader, openHistory, openPopped, openRun, sealAppend, sealedBytes, sealFields, sealImport } from './ops/sealing.js';
-import { StoreOps } from './ops/store-ops.js';
+import { openAppend, openHistory, openPopped, openRun, sealAppend, sealedBytes, sealFields, sealImport } from './ops/sealing.js';
 import { ATTR } from './ops/telemetry.js';
-import type { CallRecorder } from './ops/telemetry-types.js';
-import { ttlToMs } from './ttl.js';
 import type {
   AppendRunInput,
   AppendRunResult,
@@ -58,44 +50,16 @@ export type { RestoreSessionInput } from './kernel/restore.js';
  * - `doAppendRun` is atomic, idempotent by run id within the session, gapless in `seq`.
  * - Order is by `seq` only.
  */
-export abstract class SessionStore extends StorePrimitives {
-
-  protected readonly defaultTtlMs: number | null;
-  protected readonly touchOnRead: boolean;
-  protected readonly clock: () => number;
-  /** The bound of one call, in ms. */
-  protected readonly timeoutMs: number;
-  #setupDone = false;
-  #setupRunning: Promise<void> | undefined;
-  /** Logging, telemetry and encryption (see `ops/`). */
-  readonly #ops: StoreOps;
-  readonly #enc: Encryption | null;
-
-  constructor(options: StoreOptions = {}) {
-    super();
-    // A subclass's `name` field is set after this constructor: read it when first needed.
-    this.#ops = new StoreOps(options, () => this.name ?? this.constructor.name);
-    this.#enc = this.#ops.encryption;
-    this.defaultTtlMs = ttlToMs(options.ttl ?? null) ?? null;
-    this.touchOnRead = options.touchOnRead ?? false;
-    this.clock = options.clock ?? Date.now;
-    const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 2 ** 31 - 1) {
-      throw new AgentSessionsError('invalid_input', `timeoutMs must be a whole number of ms from 1 to ${2 ** 31 - 1}`, {
-        source: this.constructor.name,
-      });
-    }
-    this.timeoutMs = timeout;
-  }
+export abstract class SessionStore extends CallLayer {
 
   /** Appends one run: all its items or none, once per run id, at the next sequence number. */
   async appendRun(input: AppendRunInput): Promise<AppendRunResult> {
     const checked = appendInput(input, this.name);
-    return this.guard(
+    return this.callGuard(
       'appendRun',
       async (rec) => {
         const now = this.clock();
-        const enc = this.#enc;
+        const enc = this.sealing;
         const sealed = enc ? sealAppend(enc, checked) : checked;
         if (rec.recording) {
           rec.set({
@@ -122,12 +86,12 @@ export abstract class SessionStore extends StorePrimitives {
   /** The last `limit` runs before `beforeSeq` (or the newest), oldest first. Empty for an absent session. */
   async listRuns(input: ListRunsInput): Promise<Run[]> {
     const checked = listRunsInput(input, this.name, this.touchOnRead);
-    return this.guard(
+    return this.callGuard(
       'listRuns',
       async (rec) => {
         const runs = await this.doListRuns({ ...checked, now: this.clock() });
-        this.recordRuns(rec, runs);
-        const enc = this.#enc;
+        this.recordCallRuns(rec, runs);
+        const enc = this.sealing;
         return enc ? runs.map((r) => openRun(enc, checked, r)) : runs;
       },
       { agentId: checked.agentId },
@@ -140,13 +104,13 @@ export abstract class SessionStore extends StorePrimitives {
    */
   async readHistory(input: ReadHistoryInput): Promise<History> {
     const checked = listRunsInput(input, this.name, this.touchOnRead);
-    return this.guard(
+    return this.callGuard(
       'readHistory',
       async (rec) => {
         const h = await this.doReadHistory({ ...checked, now: this.clock() });
-        this.recordRuns(rec, h.runs);
+        this.recordCallRuns(rec, h.runs);
         const out = { session: h.session && completeHeader(h.session), runs: h.runs };
-        return this.#enc ? openHistory(this.#enc, checked, out) : out;
+        return this.sealing ? openHistory(this.sealing, checked, out) : out;
       },
       { agentId: checked.agentId },
     );
@@ -155,11 +119,11 @@ export abstract class SessionStore extends StorePrimitives {
   /** The session's header, or null when it does not exist for this caller. */
   async getSession(input: SessionRef): Promise<SessionHeader | null> {
     const ref = scopedRef(input, this.name);
-    return this.guard(
+    return this.callGuard(
       'getSession',
       async () => {
         const h = await this.doGetSession({ ...ref, now: this.clock(), touch: this.touchOnRead });
-        return h && this.open(completeHeader(h));
+        return h && this.openSealed(completeHeader(h));
       },
       { agentId: ref.agentId },
     );
@@ -168,13 +132,13 @@ export abstract class SessionStore extends StorePrimitives {
   /** Creates an empty session, or returns the existing one (`created: false`). */
   async createSession(input: CreateSessionInput): Promise<{ session: SessionHeader; created: boolean }> {
     const checked = createInput(input, this.name, this.defaultTtlMs);
-    return this.guard(
+    return this.callGuard(
       'createSession',
       async () => {
         const now = this.clock();
-        const sealed = this.#enc ? sealFields(this.#enc, checked) : checked;
+        const sealed = this.sealing ? sealFields(this.sealing, checked) : checked;
         const res = await this.doCreateSession({ ...sealed, expiresAt: expiryFor(checked.ttlMs, now), now });
-        return { session: this.open(completeHeader(res.session)), created: res.created };
+        return { session: this.openSealed(completeHeader(res.session)), created: res.created };
       },
       { agentId: checked.agentId },
     );
@@ -183,11 +147,11 @@ export abstract class SessionStore extends StorePrimitives {
   /** Replaces metadata, state and/or summary if `expectedVersion` is current; otherwise `conflict`. */
   async updateSession(input: UpdateSessionInput): Promise<SessionHeader> {
     const checked = updateInput(input, this.name);
-    return this.guard(
+    return this.callGuard(
       'updateSession',
       async () => {
-        const sealed = this.#enc ? sealFields(this.#enc, checked) : checked;
-        return this.open(completeHeader(await this.doUpdateSession({ ...sealed, now: this.clock() })));
+        const sealed = this.sealing ? sealFields(this.sealing, checked) : checked;
+        return this.openSealed(completeHeader(await this.doUpdateSession({ ...sealed, now: this.clock() })));
       },
       { agentId: checked.agentId },
     );
@@ -196,11 +160,11 @@ export abstract class SessionStore extends StorePrimitives {
   /** One page of an agent's (or a user's) sessions, newest first. */
   async listSessions(input: ListSessionsInput): Promise<SessionPage> {
     const { limit, ...checked } = listInput(input, this.name);
-    const found = await this.guard(
+    const found = await this.callGuard(
       'listSessions',
       async () => {
         const headers = await this.doListSessions({ ...checked, now: this.clock() });
-        return headers.slice(0, limit + 1).map((h, i) => (i < limit ? this.open(completeHeader(h)) : completeHeader(h)));
+        return headers.slice(0, limit + 1).map((h, i) => (i < limit ? this.openSealed(completeHeader(h)) : completeHeader(h)));
       },
       { agentId: checked.agentId },
     );
@@ -212,11 +176,11 @@ export abstract class SessionStore extends StorePrimitives {
   /** Sets (or with null clears) a session's title in one write, without reading it first. */
   async renameSession(input: RenameSessionInput): Promise<SessionHeader> {
     const checked = patchInput(input, this.name, true);
-    return this.guard(
+    return this.callGuard(
       'renameSession',
       async () => {
-        const sealed = this.#enc ? sealFields(this.#enc, checked) : checked;
-        return this.open(completeHeader(await this.doPatchSession({ ...sealed, now: this.clock() })));
+        const sealed = this.sealing ? sealFields(this.sealing, checked) : checked;
+        return this.openSealed(completeHeader(await this.doPatchSession({ ...sealed, now: this.clock() })));
       },
       { agentId: checked.agentId },
     );
@@ -225,9 +189,9 @@ export abstract class SessionStore extends StorePrimitives {
   /** Marks a session as just used: `updatedAt` and its TTL are refreshed, in one write. */
   async touchSession(input: SessionRef): Promise<SessionHeader> {
     const checked = patchInput(input, this.name, false);
-    return this.guard(
+    return this.callGuard(
       'touchSession',
-      async () => this.open(completeHeader(await this.doPatchSession({ ...checked, now: this.clock() }))),
+      async () => this.openSealed(completeHeader(await this.doPatchSession({ ...checked, now: this.clock() }))),
       { agentId: checked.agentId },
     );
   }
@@ -245,12 +209,12 @@ export abstract class SessionStore extends StorePrimitives {
       assertId(after.agentId, 'after.agentId', this.name);
       assertId(after.sessionId, 'after.sessionId', this.name);
     }
-    const found = await this.guard(
+    const found = await this.callGuard(
       'listUserSessions',
       async () => {
         const after2 = after && { agentId: after.agentId, sessionId: after.sessionId };
         const headers = await this.doListUserSessions({ userId, agentId, limit, after: after2, now: this.clock() });
-        return headers.map((h) => this.open(completeHeader(h)));
+        return headers.map((h) => this.openSealed(completeHeader(h)));
       },
       { agentId: agentId ?? undefined },
     );
@@ -264,12 +228,12 @@ export abstract class SessionStore extends StorePrimitives {
    */
   async restoreSession(input: RestoreSessionInput): Promise<SessionHeader> {
     const checked = restoreInput(input, this.name);
-    return this.guard(
+    return this.callGuard(
       'restoreSession',
       async (rec) => {
-        const sealed = this.#enc ? sealImport(this.#enc, checked) : checked;
-        this.recordRuns(rec, sealed.runs);
-        return this.open(completeHeader(await this.doImportSession({ ...sealed, now: this.clock() })));
+        const sealed = this.sealing ? sealImport(this.sealing, checked) : checked;
+        this.recordCallRuns(rec, sealed.runs);
+        return this.openSealed(completeHeader(await this.doImportSession({ ...sealed, now: this.clock() })));
       },
       { timeout: false, agentId: checked.agentId },
     );
@@ -278,17 +242,17 @@ export abstract class SessionStore extends StorePrimitives {
   /** Deletes a session with all its runs. False when it did not exist for this caller. */
   async deleteSession(input: SessionRef): Promise<boolean> {
     const ref = scopedRef(input, this.name);
-    return this.guard('deleteSession', () => this.doDeleteSession({ ...ref, now: this.clock() }), { agentId: ref.agentId });
+    return this.callGuard('deleteSession', () => this.doDeleteSession({ ...ref, now: this.clock() }), { agentId: ref.agentId });
   }
 
   /** Removes and returns the newest item of the newest run; a run left empty is removed. */
   async popItem(input: SessionRef): Promise<PoppedItem | null> {
     const ref = scopedRef(input, this.name);
-    return this.guard(
+    return this.callGuard(
       'popItem',
       async () => {
         const popped = await this.doPopItem({ ...ref, now: this.clock() });
-        return this.#enc ? openPopped(this.#enc, ref, popped) : popped;
+        return this.sealing ? openPopped(this.sealing, ref, popped) : popped;
       },
       { agentId: ref.agentId },
     );
@@ -299,105 +263,6 @@ export abstract class SessionStore extends StorePrimitives {
     const { agentId, ageMs } = pruneInput(input, this.name);
     const now = this.clock();
     const runsCreatedBefore = ageMs === null ? null : now - ageMs;
-    return this.guard('prune', () => this.doPrune({ agentId, runsCreatedBefore, now }), { timeout: false, agentId: agentId ?? undefined });
+    return this.callGuard('prune', () => this.doPrune({ agentId, runsCreatedBefore, now }), { timeout: false, agentId: agentId ?? undefined });
   }
-
-  /**
-   * Runs the store's one-time setup (connecting, migrating, loading scripts) now instead of on the
-   * first call. Concurrent callers share one attempt; a failed attempt is retried by the next call.
-   */
-  async setup(): Promise<void> {
-    await this.guard('setup', async () => {});
-  }
-
-  /** Releases what the store opened itself; an injected client stays open. */
-  async close(): Promise<void> {
-    await this.guard('close', () => this.doClose(), { setup: false });
-  }
-
-  toJSON(): { store: string } {
-    return { store: this.name };
-  }
-
-  /**
-   * Core's own tools only (`reencryptSession`): reads that return what is stored, still sealed.
-   * @internal
-   */
-  [RAW_ACCESS](): RawAccess {
-    return {
-      source: this.name,
-      encryption: this.#enc,
-      getSession: async (input) => {
-        const ref = scopedRef(input, this.name);
-        return this.guard('getSession', async () => {
-          const h = await this.doGetSession({ ...ref, now: this.clock(), touch: false });
-          return h && completeHeader(h);
-        });
-      },
-      listRuns: async (input) => {
-        const checked = listRunsInput(input, this.name, false);
-        return this.guard('listRuns', () => this.doListRuns({ ...checked, now: this.clock() }));
-      },
-    };
-  }
-
-  /**
-   * The store's logger (the `logger` option, or a no-op): for a store's own warnings, such as an
-   * index entry cleaned up or a risky server setting. Never log session content or credentials.
-   */
-  protected get logger(): OpsLogger {
-    return this.#ops.logger;
-  }
-
-  #ready(): Promise<void> | undefined {
-    if (this.#setupDone) return undefined;
-    this.#setupRunning ??= this.doSetup().then(
-      () => {
-        this.#setupDone = true;
-        this.#setupRunning = undefined;
-      },
-      (err: unknown) => {
-        this.#setupRunning = undefined;
-        throw err;
-      },
-    );
-    return this.#setupRunning;
-  }
-
-  /** A header as stored, opened (when encryption is on). */
-  private open(h: SessionHeader): SessionHeader {
-    return this.#enc ? openHeader(this.#enc, h) : h;
-  }
-
-  /** Run, item and byte counts of runs read or written, for the call's span (computed only when it records). */
-  private recordRuns(rec: CallRecorder, runs: readonly Run[]): void {
-    if (!rec.recording) return;
-    let items = 0;
-    let bytes = 0;
-    for (const r of runs) {
-      items += r.items.length;
-      bytes += this.#enc ? sealedBytes(r.items) : JSON.stringify(r.items).length;
-    }
-    rec.set({ [ATTR.runCount]: runs.length, [ATTR.itemCount]: items, [ATTR.bytes]: bytes, [ATTR.encrypted]: this.#enc !== null });
-  }
-
-  /**
-   * Setup first, then `fn`, bounded by `timeoutMs`; every failure becomes an AgentSessionsError.
-   * The whole call is one span (and one latency sample), and a failure is logged once.
-   */
-  private guard<T>(
-    op: string,
-    fn: (rec: CallRecorder) => Promise<T>,
-    opts: { setup?: boolean; timeout?: boolean; agentId?: string | undefined } = {},
-  ): Promise<T> {
-    return this.#ops.run(op, opts.agentId, () => this.serverInfo(), (rec) =>
-      guarded(op, () => fn(rec), {
-        source: this.name,
-        timeoutMs: opts.timeout === false ? null : this.timeoutMs,
-        ready: opts.setup === false ? undefined : () => this.#ready(),
-        classify: (err) => this.classifyError(err),
-      }),
-    );
-  }
-
 }
