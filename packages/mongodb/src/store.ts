@@ -15,11 +15,14 @@ import {
   type NormalizedListRuns,
   type NormalizedPrune,
   type NormalizedRead,
+  type NormalizedRewriteRun,
+  type NormalizedRewriteText,
   type NormalizedUpdate,
   type NormalizedWrite,
   type PoppedItem,
   type PruneResult,
   type Run,
+  type ServerInfo,
   type SessionHeader,
   type StoreCapabilities,
   type StoredHeader,
@@ -50,6 +53,7 @@ import { pop } from './pop.js';
 import { prune } from './prune.js';
 import { importSession } from './import.js';
 import { getSession, listRuns, listSessions, listUserSessions, readHistory } from './reads.js';
+import { rewriteRun, rewriteText } from './rewrite.js';
 import { create, patch, remove, update } from './sessions.js';
 import { assertDatabaseName, checkUrl, databaseFromUrl, hostsFromUrl, redact } from './url.js';
 
@@ -76,6 +80,8 @@ export class MongoStore extends SessionStore {
   private readonly sessions: Collection<HeaderDoc>;
   private readonly runs: Collection<RunDoc>;
   private readonly locks: Collection<LockDoc>;
+  private readonly db: Db;
+  #server: ServerInfo | undefined;
   private ownedClient: MongoClient | null = null;
   private hosts: string | undefined;
   private readonly ttlIndex: TtlIndexMode;
@@ -97,6 +103,7 @@ export class MongoStore extends SessionStore {
     }
     if (options.database !== undefined) assertDatabaseName(options.database);
     const db: Db = options.db ?? (options.client as MongoClient).db(options.database ?? defaultDbName(options.client as MongoClient));
+    this.db = db;
     this.sessions = db.collection<HeaderDoc>(options.sessionsCollection ?? DEFAULT_SESSIONS_COLLECTION);
     this.runs = db.collection<RunDoc>(options.runsCollection ?? DEFAULT_RUNS_COLLECTION);
     this.locks = db.collection<LockDoc>(options.locksCollection ?? DEFAULT_LOCKS_COLLECTION);
@@ -187,6 +194,26 @@ export class MongoStore extends SessionStore {
     return { lostRaces: this.stats.lostRaces, byOp: { ...this.stats.byOp } };
   }
 
+  /**
+   * Where the server is, for spans and metrics: the client's first seed host and port (or its
+   * socket path, or the SRV name), and the database. Read from the driver's parsed options, so
+   * never the user name or password; computed once.
+   */
+  protected override serverInfo(): ServerInfo | undefined {
+    if (this.#server) return this.#server;
+    const client = (this.db as { client?: MongoClient }).client;
+    const opts = client?.options as { hosts?: { host?: string; port?: number; socketPath?: string }[]; srvHost?: string } | undefined;
+    const seed = opts?.hosts?.[0];
+    const info: ServerInfo = { namespace: this.db.databaseName };
+    if (seed?.socketPath) info.address = seed.socketPath;
+    else if (seed?.host) {
+      info.address = seed.host;
+      info.port = seed.port ?? 27017;
+    } else if (opts?.srvHost) info.address = opts.srvHost;
+    this.#server = info;
+    return info;
+  }
+
   /** Creates the indexes (idempotent) and finds out whether conditional updates are atomic. */
   protected override async doSetup(): Promise<void> {
     if (this.createIndexes) {
@@ -226,6 +253,14 @@ export class MongoStore extends SessionStore {
 
   protected override doPatchSession(input: NormalizedPatch): Promise<StoredHeader> {
     return this.write(input, () => patch(this.ctx, input));
+  }
+
+  protected override doRewriteRun(input: NormalizedRewriteRun): Promise<boolean> {
+    return this.write(input, () => rewriteRun(this.ctx, input));
+  }
+
+  protected override doRewriteText(input: NormalizedRewriteText): Promise<boolean> {
+    return this.write(input, () => rewriteText(this.ctx, input));
   }
 
   protected override doListUserSessions(input: NormalizedUserList): Promise<StoredHeader[]> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAgentSessionsError, type SessionStore } from '@agent-sessions/core';
+import { isAgentSessionsError, reencryptSession, type EncryptionOption, type SessionStore } from '@agent-sessions/core';
 import { runConformanceSuite } from '@agent-sessions/conformance';
 import { DEFAULT_RUNS_COLLECTION, DEFAULT_SESSIONS_COLLECTION, MongoStore, type HeaderDoc, type RunDoc } from '@agent-sessions/mongodb';
 import { emptyCollections, mongoServer, randomDatabase } from './helpers.js';
@@ -123,4 +123,117 @@ describe(`mongodb on ${server}: what encryption leaves in the collections`, () =
     expect((await ring.listRuns({ ...r, limit: 10 })).map((x) => x.items)).toEqual([[{ content: SECRET }], [{ content: 'rotated' }]]);
     await rejectsInternal(store.listRuns({ ...r, limit: 1 }), /key 'k2', which is not in the key ring/);
   });
+});
+
+describe(`mongodb on ${server}: reencryptSession rewrites runs, title and preview in place`, () => {
+  const rotDb = randomDatabase('rotate');
+  const client = new MongoClient(url);
+  const headers = client.db(rotDb).collection<HeaderDoc>(DEFAULT_SESSIONS_COLLECTION);
+  const runs = client.db(rotDb).collection<RunDoc>(DEFAULT_RUNS_COLLECTION);
+  const old = randomBytes(32);
+  const next = randomBytes(32);
+  const ring = { keys: { default: old, k2: next }, current: 'k2' };
+
+  afterAll(async () => {
+    await client.db(rotDb).dropDatabase();
+    await client.close();
+  });
+
+  const ref = () => ({ agentId: 'agent', sessionId: `s-${randomBytes(4).toString('hex')}` });
+  const headerId = (r: { agentId: string; sessionId: string }) => JSON.stringify([r.agentId, r.sessionId]);
+  const kid = (sealed: string): string => sealed.split(':')[sealed.startsWith('as_enc:') ? 2 : 1] as string;
+  const itemKeys = async (r: { agentId: string; sessionId: string }): Promise<string[]> => {
+    const docs = await runs.find({ agentId: r.agentId, sessionId: r.sessionId }).sort({ seq: 1 }).toArray();
+    return docs.flatMap((d) => d.items.map((t) => kid((JSON.parse(t) as { $as_enc: string }).$as_enc)));
+  };
+
+  for (const atomicUpdates of [true, false]) {
+    const path = atomicUpdates ? 'compare-and-set path' : 'locked path';
+    const open = (encryption: EncryptionOption) => new MongoStore({ client, database: rotDb, atomicUpdates, encryption });
+
+    it(`${path}: after rotating keys and reencryptSession, every run, the title and the preview open with only the new key`, async () => {
+      const before = open(old);
+      const r = ref();
+      for (let i = 0; i < 5; i++) {
+        await before.appendRun({ ...r, format: 't', items: [`m${i}`, { n: i, secret: SECRET }], title: 'the title', preview: `preview ${i}` });
+      }
+      const after = open(ring);
+      const h0 = await headers.findOne({ _id: headerId(r) });
+      const result = await reencryptSession(after, r, { pageSize: 2 });
+      expect(result).toMatchObject({ found: true, headerRewritten: true, runsChecked: 5, runsOnOtherKeys: 5, runsRewritten: 5, runsSkipped: 0, headerFieldsOnOtherKeys: [] });
+      expect(new Set(await itemKeys(r))).toEqual(new Set(['k2']));
+      const h1 = await headers.findOne({ _id: headerId(r) });
+      expect(kid(h1!.title as string)).toBe('k2');
+      expect(kid(h1!.preview as string)).toBe('k2');
+      // Rewritten in place: no version bump, no newer updatedAt.
+      expect({ version: h1!.version, updatedAt: h1!.updatedAt, lastSeq: h1!.lastSeq }).toEqual({ version: h0!.version, updatedAt: h0!.updatedAt, lastSeq: 5 });
+      const onlyNew = open({ keys: { k2: next }, current: 'k2' });
+      expect(await onlyNew.getSession(r)).toMatchObject({ title: 'the title', preview: 'preview 4', lastSeq: 5 });
+      const history = await onlyNew.readHistory({ ...r, limit: 10 });
+      expect(history.runs.map((x) => x.items)).toEqual([0, 1, 2, 3, 4].map((i) => [`m${i}`, { n: i, secret: SECRET }]));
+      expect(await reencryptSession(after, r)).toMatchObject({ headerRewritten: false, runsOnOtherKeys: 0, runsRewritten: 0 });
+      await rejectsInternal(before.listRuns({ ...r, limit: 1 }), /key 'k2', which is not in the key ring/);
+    });
+
+    it(`${path}: a pop racing the rewrite of its run is not undone`, async () => {
+      const before = open(old);
+      const r = ref();
+      await before.appendRun({ ...r, format: 't', items: ['x1', 'x2', 'x3'] });
+      let raced = 0;
+      class Racing extends MongoStore {
+        protected override async doRewriteRun(input: Parameters<MongoStore['doRewriteRun']>[0]): Promise<boolean> {
+          // Another writer (another store object) pops between the read and the write of the first attempt.
+          if (raced++ === 0) expect(await before.popItem(r)).toMatchObject({ item: 'x3' });
+          return super.doRewriteRun(input);
+        }
+      }
+      const racing = new Racing({ client, database: rotDb, atomicUpdates, encryption: ring });
+      expect(await reencryptSession(racing, r)).toMatchObject({ runsOnOtherKeys: 1, runsRewritten: 1, runsSkipped: 0 });
+      expect(raced).toBe(2);
+      expect((await racing.listRuns({ ...r, limit: 5 }))[0]!.items).toEqual(['x1', 'x2']);
+      expect(await itemKeys(r)).toEqual(['k2', 'k2']);
+    });
+
+    it(`${path}: a pop recorded but not finished is finished first, and the rewrite keeps it`, async () => {
+      const before = open(old);
+      const r = ref();
+      await before.appendRun({ ...r, format: 't', items: ['y1', 'y2'] });
+      // A pop whose writer died after recording its intent: readers already hide y2.
+      const h = await headers.findOne({ _id: headerId(r) });
+      await headers.updateOne({ _id: headerId(r) }, { $set: { pop: { id: 'dead', runId: (await runs.findOne({ agentId: r.agentId, sessionId: r.sessionId }))!.runId, seq: 1, n: 2 }, version: h!.version + 1 } });
+      const after = open(ring);
+      expect(await reencryptSession(after, r)).toMatchObject({ runsOnOtherKeys: 1, runsRewritten: 1, runsSkipped: 0 });
+      expect((await after.listRuns({ ...r, limit: 5 }))[0]!.items).toEqual(['y1']);
+      expect(await itemKeys(r)).toEqual(['k2']);
+      expect((await headers.findOne({ _id: headerId(r) }))!.pop).toBeNull();
+    });
+
+    it(`${path}: doRewriteRun is a compare-and-set: a changed, moved or foreign run is refused; version and expiry stay`, async () => {
+      const store = new MongoStore({ client, database: rotDb, atomicUpdates, ttl: '1h' });
+      const r = ref();
+      await store.appendRun({ ...r, runId: 'r1', format: 't', items: ['a', { b: 1 }], userId: 'u1' });
+      await store.appendRun({ ...r, runId: 'r2', format: 't', items: ['c'], userId: 'u1' });
+      const h0 = await headers.findOne({ _id: headerId(r) });
+      const access = (store as unknown as Record<symbol, () => { rewriteRun(i: object): Promise<boolean>; rewriteText(i: object): Promise<boolean> }>)[
+        Symbol.for('@agent-sessions/core/rewrite-access')
+      ]!();
+      const base = { ...r, userId: 'u1', now: Date.now() };
+      const run = (o: object) => access.rewriteRun({ ...base, runId: 'r1', seq: 1, expected: ['a', { b: 1 }], items: ['A', { B: 1 }], ...o });
+      expect(await run({ expected: ['a', { b: 2 }] })).toBe(false);
+      expect(await run({ expected: ['a'] })).toBe(false);
+      expect(await run({ seq: 2 })).toBe(false);
+      expect(await run({ seq: 3 })).toBe(false);
+      expect(await run({ runId: 'r2' })).toBe(false);
+      expect(await run({ userId: 'u2' })).toBe(false);
+      expect(await run({ sessionId: 'absent' })).toBe(false);
+      expect(await run({})).toBe(true);
+      expect(await run({})).toBe(false);
+      expect((await store.listRuns({ ...r, limit: 5 })).map((x) => x.items)).toEqual([['A', { B: 1 }], ['c']]);
+      expect(await access.rewriteText({ ...base, expected: { title: 'x', preview: null }, title: 'T', preview: null })).toBe(false);
+      expect(await access.rewriteText({ ...base, expected: { title: null, preview: null }, title: 'T', preview: 'P' })).toBe(true);
+      const h1 = await headers.findOne({ _id: headerId(r) });
+      expect({ version: h1!.version, updatedAt: h1!.updatedAt, expiresAt: h1!.expiresAt }).toEqual({ version: h0!.version, updatedAt: h0!.updatedAt, expiresAt: h0!.expiresAt });
+      expect(await store.getSession(r)).toMatchObject({ title: 'T', preview: 'P' });
+    });
+  }
 });
