@@ -58,22 +58,6 @@ async function withStore<T>(url: string, fn: (store: SessionStore) => Promise<T>
   }
 }
 
-/** Whether the store implements `restoreSession` yet (import, fork); other engineers are adding it to the server stores. */
-async function canRestore(store: SessionStore): Promise<boolean> {
-  try {
-    await store.restoreSession({
-      agentId: `probe-${randomUUID()}`,
-      sessionId: 'p',
-      header: { agentId: 'x', sessionId: 'p', userId: null, createdAt: 1, updatedAt: 1, expiresAt: null, ttlMs: null, metadata: {}, state: {}, summary: null, summarySeq: 0, lastSeq: 0, title: null, preview: null, usage: { requests: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 } },
-      runs: [],
-    } as never);
-    return true;
-  } catch (err) {
-    if (isAgentSessionsError(err, 'not_implemented')) return false;
-    throw err;
-  }
-}
-
 describe.each(targets())('the built bin on $name', ({ url }) => {
   const agentId = `cli-${randomUUID().slice(0, 8)}`;
   const userId = `u-${randomUUID().slice(0, 8)}`;
@@ -135,16 +119,11 @@ describe.each(targets())('the built bin on $name', ({ url }) => {
     expect(readFileSync(file, 'utf8')).toBe(r.stdout);
   });
 
-  it('fork copies through a seq under a new id (or exits 7 while the store lacks restoreSession)', async () => {
+  it('fork copies through a seq under a new id', async () => {
     const r = bin(['fork', sessionId, '--agent', agentId, '--through-seq', '1', '--new-id', 'forked', '--url', url]);
-    if (await use(canRestore)) {
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toBe('forked\n');
-      expect(await use((store) => store.getSession({ agentId, sessionId: 'forked' }))).toMatchObject({ lastSeq: 1, userId });
-    } else {
-      expect(r.code).toBe(7);
-      expect(r.stderr).toContain('does not implement restoreSession');
-    }
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('forked\n');
+    expect(await use((store) => store.getSession({ agentId, sessionId: 'forked' }))).toMatchObject({ lastSeq: 1, userId });
   });
 
   it('delete removes the session; again exits 3; prune --agent exits 0', async () => {
@@ -159,17 +138,13 @@ describe.each(targets())('the built bin on $name', ({ url }) => {
     expect((await use((store) => store.getSession({ agentId, sessionId })))?.lastSeq).toBe(2);
   });
 
-  it('delete-user counts, then erases the user (or exits 7 while the store lacks listUserSessions)', async () => {
+  it('delete-user counts, then erases the user', async () => {
     const user = `erase-${randomUUID().slice(0, 8)}`;
     await use(async (store) => {
       await seed(store, agentId, 'e1', user);
       await seed(store, `${agentId}-b`, 'e2', user);
     });
     const dry = bin(['delete-user', user, '--dry-run', '--url', url]);
-    if (dry.code === 7) {
-      expect(dry.stderr).toContain('does not implement listUserSessions');
-      return;
-    }
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toBe(`user '${user}' owns 2 sessions (4 runs) in all agents\n`);
     const r = bin(['delete-user', user, '--url', url]);
@@ -193,11 +168,6 @@ describe('the built bin between stores', () => {
     const exported = bin(['export', 's1', '--agent', agentId, '--url', urls[from]!]);
     expect(exported.code, exported.stderr).toBe(0);
     const imported = bin(['import', '-', '--agent', `${agentId}-copy`, '--url', urls[to]!], { input: exported.stdout });
-    if (!(await withStore(urls[to]!, canRestore))) {
-      expect(imported.code).toBe(7);
-      expect(imported.stderr).toContain('does not implement restoreSession');
-      return;
-    }
     expect(imported.code, imported.stderr).toBe(0);
     expect(imported.stdout).toBe(`imported session 's1' of agent '${agentId}-copy' (2 runs)\n`);
     const a = await withStore(urls[from]!, (source) => source.listRuns({ agentId, sessionId: 's1', limit: 10 }));
