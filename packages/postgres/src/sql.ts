@@ -3,6 +3,14 @@ import type { TableNames } from './names.js';
 
 /** Rows one batched delete removes at most: a few ms of work, so no statement holds the server long. */
 export const DELETE_BATCH = 1000;
+/**
+ * Placeholders of the window reads (listRuns, readHistory): the store writes the limit into the
+ * text and the beforeSeq test only when given (`AND x.seq < $5`), so each variant gets a generic
+ * plan the server keeps (see PostgresStore.window).
+ */
+export const WINDOW_BEFORE = '/*before*/';
+export const WINDOW_LIMIT = '/*limit*/';
+
 /** Runs one restoreSession statement writes at most. */
 export const IMPORT_BATCH = 1000;
 
@@ -99,9 +107,9 @@ UNION ALL
 SELECT 1, ${NO_HEADER}${full ? NO_V4 : ''}, ${HISTORY_RUN('r')}
 FROM h CROSS JOIN LATERAL (
   SELECT * FROM ${R} x
-  WHERE x.session_pk = h.id AND ($5::bigint IS NULL OR x.seq < $5::bigint)
+  WHERE x.session_pk = h.id ${WINDOW_BEFORE}
   ORDER BY x.seq DESC
-  LIMIT $6::integer
+  ${WINDOW_LIMIT}
 ) r
 ORDER BY kind, seq DESC`;
 }
@@ -232,16 +240,16 @@ SELECT count(*) AS n FROM d`,
      * The window: one indexed query that checks ownership and expiry on the header and reads the
      * newest runs backwards along the (session_pk, seq) primary key. The LIMIT sits inside the
      * lateral join, next to its ORDER BY, so the planner stops after `limit` index entries
-     * however long the session is. $1 agent, $2 session, $3 user, $4 now, $5 beforeSeq or NULL,
-     * $6 limit.
+     * however long the session is. $1 agent, $2 session, $3 user, $4 now, $5 beforeSeq (only in
+     * the variant with it); the limit is written into the text (WINDOW_LIMIT).
      */
     listRuns: `
 SELECT ${RUN_COLS('r')}
 FROM ${S} s CROSS JOIN LATERAL (
   SELECT * FROM ${R} x
-  WHERE x.session_pk = s.id AND ($5::bigint IS NULL OR x.seq < $5::bigint)
+  WHERE x.session_pk = s.id ${WINDOW_BEFORE}
   ORDER BY x.seq DESC
-  LIMIT $6::integer
+  ${WINDOW_LIMIT}
 ) r
 WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
 ORDER BY r.seq DESC`,
@@ -256,9 +264,9 @@ WITH h AS (
 SELECT ${RUN_COLS('r')}
 FROM h CROSS JOIN LATERAL (
   SELECT * FROM ${R} x
-  WHERE x.session_pk = h.id AND ($5::bigint IS NULL OR x.seq < $5::bigint)
+  WHERE x.session_pk = h.id ${WINDOW_BEFORE}
   ORDER BY x.seq DESC
-  LIMIT $6::integer
+  ${WINDOW_LIMIT}
 ) r
 ORDER BY r.seq DESC`,
 
