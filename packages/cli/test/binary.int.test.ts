@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createStore, isAgentSessionsError, type SessionStore } from '@agent-sessions/core';
+import { createStore, type SessionStore } from '@agent-sessions/core';
 import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { BIN, bin, cleanEnv, ensureBuilt } from './built.js';
 
