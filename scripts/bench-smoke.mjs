@@ -2,8 +2,9 @@
 // tests): the same code as `pnpm bench` with tiny sizes, so it cannot rot. It starts its own
 // servers (including the fsync-on PostgreSQL), exercises every section (per-turn cost with the
 // store and floor interleaved and CPU per turn, peers, round trips, throughput with its floor
-// ratio and the one-session writers, memory, the report and the README text) and fails on any
-// error or on a section that came back empty.
+// ratio and the one-session writers, memory, the operating cost with tracing on and with
+// encryption on, the report and the README text) and fails on any error or on a section that
+// came back empty.
 // Expects the packages to be built (the test command builds them first).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,6 +49,16 @@ for (const backend of r.config.backends) {
 if (r.config.backends.includes('postgres-fsync') && !/fsync=on, synchronous_commit=on/.test(r.environment.servers['postgres-fsync'] ?? '')) {
   problems.push(`the fsync-on server does not report fsync=on, synchronous_commit=on: ${r.environment.servers['postgres-fsync']}`);
 }
+// The operating-cost section: every store measured plain, traced and encrypted, with finite ratios.
+for (const backend of r.config.backends.filter((b) => ['memory', 'pglite', 'postgres', 'redis', 'mongodb'].includes(b))) {
+  const o = r.overhead?.results.find((x) => x.backend === backend);
+  if (!o) problems.push(`no operating-cost result for ${backend}${r.overhead?.notMeasured.find((n) => n.backend === backend) ? `: ${r.overhead.notMeasured.find((n) => n.backend === backend).reason}` : ''}`);
+  else if (!(o.tracedRatio.n > 0 && Number.isFinite(o.tracedRatio.median) && o.encryptedRatio.n > 0 && Number.isFinite(o.encryptedRatio.median))) {
+    problems.push(`no tracing/encryption ratio for ${backend}`);
+  }
+}
+if (!(r.overhead?.spans > 0)) problems.push('the tracing variant exported no spans');
+if (!/Operating cost per turn/.test(readFileSync(join(out, 'latest.md'), 'utf8'))) problems.push('latest.md has no operating-cost table');
 if (!existsSync(join(out, 'README-performance.md'))) problems.push('no README-performance.md');
 if (!r.perTurn.some((t) => t.role === 'peer') && r.notMeasured.length === 0) problems.push('no peer was run');
 if (r.memory.length === 0) problems.push('no memory result');
@@ -56,4 +67,4 @@ if (problems.length) {
   log(`bench smoke failed:\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-log(`bench smoke passed: ${r.perTurn.length} per-turn results, ${r.roundTrips.length} round-trip counts, ${r.throughput.length} throughput runs, ${r.memory.length} memory results, ${r.notMeasured.length} peers not measured`);
+log(`bench smoke passed: ${r.perTurn.length} per-turn results, ${r.overhead.results.length} operating-cost results, ${r.roundTrips.length} round-trip counts, ${r.throughput.length} throughput runs, ${r.memory.length} memory results, ${r.notMeasured.length} peers not measured`);

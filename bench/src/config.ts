@@ -1,5 +1,6 @@
 import type { Backend } from './contender.js';
 import type { TurnPlan } from './measure.js';
+import type { OverheadPlan } from './operating-cost.js';
 
 /** Everything that sets how long the benchmark runs. */
 export interface BenchConfig {
@@ -26,6 +27,11 @@ export interface BenchConfig {
   memory: { bigRuns: number; smallRuns: number; samples: number; skip?: Backend[] };
   peers: boolean;
   /**
+   * The operating-cost section (last, since it registers OpenTelemetry providers): the same store
+   * plain, with tracing on and with encryption on, interleaved round by round.
+   */
+  overhead: OverheadPlan;
+  /**
    * Replaces the plans for a MongoDB backend that turns out to be FerretDB 1.x: it scans the
    * whole collection for every find (no filter, sort or limit pushdown on its SQLite backend;
    * `explain` says so), so every turn, ours, the floor's and the peers', costs in proportion to
@@ -38,6 +44,7 @@ export interface BenchConfig {
     memory: { bigRuns: number; samples: number };
     /** Session length for the throughput sessions. */
     throughputLength: number;
+    overhead: OverheadPlan;
   };
 }
 
@@ -69,6 +76,8 @@ export const FULL: BenchConfig = {
   throughput: { concurrency: 64, length: 100, seconds: 5, warmupSeconds: 0.5, segments: 5, oneSessionSeconds: 3 },
   memory: { bigRuns: 100_000, smallRuns: 10, samples: 15 },
   peers: true,
+  // 400 rounds of plain + traced + encrypted turns: 20 blocks of 20 rounds.
+  overhead: { turns: 400, warmup: 40, sessions: 8, prefill: 20, block: 20 },
   ferretdb: {
     plan: {
       10: { sessions: 8, warmup: 10, iterations: 100, block: 10 },
@@ -84,6 +93,7 @@ export const FULL: BenchConfig = {
     roundTrips: { warmup: 1, turns: 6, peerTurns: 2 },
     memory: { bigRuns: 20_000, samples: 6 },
     throughputLength: 10,
+    overhead: { turns: 60, warmup: 6, sessions: 2, prefill: 10, block: 10 },
   },
 };
 
@@ -105,6 +115,7 @@ export const SMOKE: BenchConfig = {
   throughput: { concurrency: 4, length: 10, seconds: 0.2, warmupSeconds: 0.05, segments: 2, oneSessionSeconds: 0.1 },
   memory: { bigRuns: 500, smallRuns: 10, samples: 2, skip: ['pglite'] },
   peers: true,
+  overhead: { turns: 4, warmup: 1, sessions: 1, prefill: 2, block: 2 },
   ferretdb: {
     plan: {
       10: { sessions: 2, warmup: 2, iterations: 6, block: 3 },
@@ -116,5 +127,6 @@ export const SMOKE: BenchConfig = {
     roundTrips: { warmup: 1, turns: 3, peerTurns: 2 },
     memory: { bigRuns: 500, samples: 2 },
     throughputLength: 10,
+    overhead: { turns: 4, warmup: 1, sessions: 1, prefill: 2, block: 2 },
   },
 };

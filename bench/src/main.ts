@@ -11,6 +11,7 @@ import type { MemoryInput } from './memory-main.js';
 import { closePglite } from './pglite.js';
 import { measureInterleaved, measureOneSession, measureThroughputPairs, measureTurns, populate, sessionKey } from './measure.js';
 import { describeEnvironment } from './environment.js';
+import { measureOverhead, OVERHEAD_BACKENDS, type OverheadBackend } from './operating-cost.js';
 import { OURS } from './ours.js';
 import { PEERS } from './peers.js';
 import { hostPort, RoundTripProxy, viaProxy } from './proxy.js';
@@ -276,6 +277,16 @@ async function main(): Promise<void> {
         backends.map((b) => [b, b === 'mongodb' && isFerret ? { ...config.ferretdb.memory, smallRuns } : { bigRuns, smallRuns, samples }]),
       ),
       prefix: `${prefix}m`,
+    });
+
+    // ---- 5. operating cost: tracing on, encryption on, each against the same store (last: it registers OpenTelemetry globally) ----
+    const ovhBackends = config.backends.filter((b): b is OverheadBackend => (OVERHEAD_BACKENDS as readonly string[]).includes(b) && !failed.has(b));
+    results.overhead = await measureOverhead({
+      backends: ovhBackends,
+      urls: { postgres: servers.postgres, redis: servers.redis, mongodb: servers.mongodb },
+      plan: (b) => (b === 'mongodb' && isFerret ? config.ferretdb.overhead : config.overhead),
+      commit: results.environment.commit ?? null,
+      log,
     });
   } finally {
     for (const c of open.reverse()) await c.close().catch((err: unknown) => log(`closing ${c.id}: ${errorText(err)}`));

@@ -4,6 +4,7 @@ import type { Environment } from './environment.js';
 import type { LoadMemory } from './memory.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { InterleavedResult, ThroughputResult, TurnResult } from './measure.js';
+import { overheadTable, type OverheadSection } from './operating-cost.js';
 import { round, type Spread, type Summary } from './stats.js';
 
 export interface RoundTripResult {
@@ -40,6 +41,8 @@ export interface BenchResults {
   /** Store / floor throughput with many sessions, per alternating segment pair. */
   throughputRatios: { backend: string; ours: string; floor: string; ratio: Spread }[];
   memory: MemoryResult[];
+  /** Per-turn cost with tracing on and with encryption on, against the same store without (absent in results older than it). */
+  overhead?: OverheadSection | undefined;
   notMeasured: NotMeasured[];
   durationSeconds: number;
 }
@@ -292,6 +295,8 @@ export function buildReport(r: BenchResults): { json: unknown; svg: string; text
       ]),
     });
   }
+  const ovh = overheadSection(r);
+  if (ovh) sections.push(ovh);
   sections.push({
     title: 'Targets',
     head: ['target', 'store', 'value', 'limit', 'met', 'detail'],
@@ -381,6 +386,20 @@ function throughputTable(r: BenchResults, d: ReturnType<typeof derive>) {
   };
 }
 
+/** The operating-cost table (tracing on, encryption on, each against the same store without). */
+function overheadSection(r: BenchResults): { title: string; head: string[]; rows: string[][] } | undefined {
+  const o = r.overhead;
+  if (!o || (o.results.length === 0 && o.notMeasured.length === 0)) return undefined;
+  const t = overheadTable(o);
+  const plan = o.results[0]?.plan;
+  const measured = `${o.date.slice(0, 10)}, commit ${o.commit ?? '?'}`;
+  return {
+    title: `Operating cost per turn (load the 10-run window, append one run): the same store plain, with tracing on (OpenTelemetry SDK, batch span processor, metrics) and with encryption on (AES-256-GCM per item), interleaved round by round; ms medians, ratios are the median of per-block ratios (min-max)${plan ? `, blocks of ${plan.block} rounds` : ''}; measured ${measured}`,
+    head: t.head,
+    rows: [...t.rows, ...o.notMeasured.map((n) => [n.backend, 'not measured', n.reason, '', '', '', ''])],
+  };
+}
+
 /** The text of the root README's Performance section, from this run (the lead pastes it). */
 function readmePerformance(r: BenchResults, d: ReturnType<typeof derive>, wtg: ReturnType<typeof whereTimeGoes>): string {
   const env = r.environment;
@@ -445,11 +464,25 @@ function readmePerformance(r: BenchResults, d: ReturnType<typeof derive>, wtg: R
     markdownTable(['store', 'turns/s', 'floor turns/s', 'vs floor', `${c.concurrency} writers, one session`, 'Node CPU/turn', 'server CPU/turn'], tRows),
     '',
     ...(peerLines.length ? [`Peers at ${fmtN(PEER_TARGET_LENGTH)} runs: ${peerLines.join('; ')}.`, ''] : []),
+    ...readmeOverhead(r),
     missed.length
       ? `Targets missed in this run: ${missed.map((t) => `${t.subject}: ${t.target} (${t.value} against ${t.limit})`).join('; ')}.`
       : 'Every target met in this run.',
     '',
   ].join('\n');
+}
+
+/** The README's lines for the operating cost (none when the results predate it). */
+function readmeOverhead(r: BenchResults): string[] {
+  const o = r.overhead;
+  if (!o || o.results.length === 0) return [];
+  const t = overheadTable(o);
+  return [
+    `Operating cost: the same turn with tracing on (OpenTelemetry SDK with a batch span processor and metrics) and with encryption on (AES-256-GCM per item), against the same store with neither, interleaved round by round (measured ${o.date.slice(0, 10)}, commit ${o.commit ?? '?'}; ratio: median of per-block ratios, min-max):`,
+    '',
+    markdownTable(t.head, t.rows),
+    '',
+  ];
 }
 
 /** Replaces the generated table between the markers in bench/README.md (left alone when the markers are missing). */
