@@ -1,7 +1,19 @@
 import { createHash } from 'node:crypto';
-import { AgentSessionsError, runPages, type JsonObject, type JsonValue, type Run, type SessionRef, type SessionStore } from '@agent-sessions/core/adapter';
+import {
+  AgentSessionsError,
+  applyWindow,
+  loadHistory,
+  runPages,
+  type JsonObject,
+  type JsonValue,
+  type LoadedWindow,
+  type Run,
+  type SessionRef,
+  type SessionStore,
+  type WindowOptions,
+} from '@agent-sessions/core/adapter';
 import type { AgentInputItem } from '@openai/agents';
-import { fromStoredItems, toStoredItems } from './codec.js';
+import { fromStoredItems, openAIAgentsCodec, toStoredItems } from './codec.js';
 
 /**
  * The session's logical history (what the SDK's runner reconciles against) is an append-only
@@ -37,6 +49,29 @@ function isCompaction(item: JsonValue): boolean {
 /** The logical history of runs given oldest first (a window's runs, or a session's). */
 export function foldRuns(runs: readonly Run[]): JsonValue[] {
   return foldBackwards([...runs].reverse(), Number.POSITIVE_INFINITY).items;
+}
+
+/**
+ * The model's window, read with the session's header in one `readHistory`: core's window over
+ * the runs, then each change of history in them applied (a suffix a transaction, a mutation or
+ * a pop replaced; a compaction boundary), then the window's limits and repair again over what
+ * is left. Both the native Session and the wrapper read it, so a session rewritten through one
+ * shows the same history through the other.
+ */
+export async function loadModelWindow(store: SessionStore, ref: SessionRef, window: WindowOptions<AgentInputItem>): Promise<LoadedWindow<AgentInputItem>> {
+  const loaded = await loadHistory(store, ref, openAIAgentsCodec, window);
+  const last = loaded.runs[loaded.runs.length - 1];
+  // Plain runs: the window is already right (no second pass on the hot path).
+  if (!last || !loaded.runs.some(rewrites)) return loaded;
+  const items = fromStoredItems(foldRuns(loaded.runs));
+  const folded = { ...last, status: 'completed' as const, items: items as unknown as JsonValue[] };
+  const cut = applyWindow([folded], openAIAgentsCodec, { ...window, lastRuns: 1 }, loaded.session);
+  return { ...cut, runs: loaded.runs, session: loaded.session };
+}
+
+/** True for a run that changes the history before it or starts it again (a marker, a compaction item). */
+function rewrites(run: Run): boolean {
+  return (markerOf(run)?.replaces ?? 0) > 0 || run.items.some(isCompaction);
 }
 
 interface Folded {

@@ -1,4 +1,4 @@
-import type { Duration, JsonObject, SessionStore, SummaryOptions, WindowOptions } from '@agent-sessions/core/adapter';
+import type { Duration, JsonObject, Logger, SessionStore, SummaryOptions, TelemetryOption, WindowOptions } from '@agent-sessions/core/adapter';
 import type { Agent, AgentInputItem, NonStreamRunOptions, RunResult, RunState, RunToolApprovalItem, Runner, StreamedRunResult } from '@openai/agents';
 
 export interface WithSessionStorageOptions {
@@ -36,6 +36,21 @@ export interface WithSessionStorageOptions {
    * Default: none.
    */
   summary?: SummaryOptions | undefined;
+  /**
+   * Tracing of each turn: one span (`turn openai-agents`) around the turn, the store's calls
+   * (`readHistory`, `appendRun`) as its children; a streamed turn's span ends once the stream is
+   * finished and stored. Ids and counts only, never content. `false` turns it off; providers
+   * given here are used instead of the global ones. A no-op without `@opentelemetry/api`.
+   * Default: true.
+   */
+  telemetry?: TelemetryOption | undefined;
+  /**
+   * Where the wrapper's warnings go (a summary not made, a window that left items out, a resume
+   * that took over an expired claim): any logger with debug/info/warn/error (pino, console),
+   * called with ids and counts, never content. Default: none (summary failures go to the
+   * store's `logger`).
+   */
+  logger?: Logger | undefined;
 }
 
 /** See `staleHistory`. */

@@ -1,15 +1,20 @@
 import {
   AgentSessionsError,
-  applyWindow,
+  foldSummary,
   generateSessionId,
   isAgentSessionsError,
-  loadHistory,
+  summaryWindow,
+  validateSummary,
   validateWindow,
   type Duration,
   type JsonObject,
   type JsonValue,
+  type Logger,
+  type OpsLogger,
+  type Run,
   type SessionRef,
   type SessionStore,
+  type SummaryOptions,
   type WindowOptions,
 } from '@agent-sessions/core/adapter';
 import * as sdk from '@openai/agents';
@@ -21,12 +26,12 @@ import type {
   SessionHistoryRewriteArgs,
   SessionHistoryTransactionArgs,
 } from '@openai/agents';
-import { OPENAI_AGENTS_FORMAT, fromStoredItems, openAIAgentsCodec, toStoredItems } from './codec.js';
+import { OPENAI_AGENTS_FORMAT, toStoredItems } from './codec.js';
 import {
   applyMutations,
   asItems,
   digestOf,
-  foldRuns,
+  loadModelWindow,
   markerMetadata,
   markerOf,
   operationRunId,
@@ -35,6 +40,8 @@ import {
   sameItems,
   type HistoryMarker,
 } from './history.js';
+import { summaryLogger, warnWindowCut, wrapperLogger } from './ops.js';
+import { openAIAgentsSummaryItem } from './summary.js';
 
 const SOURCE = 'openai-agents';
 /** How often a history rewrite (transaction, mutation, pop) re-reads and retries after losing a race. */
@@ -62,6 +69,20 @@ export interface AgentSessionsSessionOptions {
   ttl?: Duration | null | undefined;
   /** Metadata for the session the first `addItems` creates. Default: none. */
   sessionMetadata?: JsonObject | undefined;
+  /**
+   * Fold the runs that leave the window into the session's summary after each `addItems`, and
+   * put the summary before the window the model is sent (a user message, counted by
+   * `window.maxTokens`), as the wrapper's `summary` option does. Made after the items are
+   * stored, without delaying `addItems` (`await: true` waits for it); a summarizer that fails
+   * never fails `addItems` and is retried after a later one. Default: none.
+   */
+  summary?: SummaryOptions | undefined;
+  /**
+   * Where warnings go (a summary not made, a window that left items out): any logger with
+   * debug/info/warn/error (pino, console), called with ids and counts, never content. Default:
+   * none (summary failures go to the store's `logger`).
+   */
+  logger?: Logger | undefined;
 }
 
 /**
@@ -84,19 +105,34 @@ export class AgentSessionsSession implements RunContextAwareSession<unknown> {
   readonly agentId: string;
   readonly sessionId: string;
   readonly userId: string | undefined;
+  /** The window as configured: what the summary folds runs out of. */
+  private readonly baseWindow: WindowOptions<AgentInputItem>;
+  /** `baseWindow` with the summary before the history (with a `summary` option): what the model is sent. */
   private readonly windowOptions: WindowOptions<AgentInputItem>;
   private readonly ttl: Duration | null | undefined;
   private readonly sessionMetadata: JsonObject | undefined;
+  private readonly summary: SummaryOptions | undefined;
+  private readonly log: OpsLogger;
+  /**
+   * The runs of the latest window read, plus the runs appended since: the summary learns from
+   * them which runs left the window without reading it again. Stale runs (other writers' appends
+   * meanwhile) only make it fold less, never a run still in the window.
+   */
+  private knownRuns: Run[] | undefined;
 
   constructor(options: AgentSessionsSessionOptions) {
     this.store = options.store;
     this.agentId = options.agentId;
     this.sessionId = options.sessionId ?? generateSessionId();
     this.userId = options.userId;
-    this.windowOptions = options.window ?? {};
-    validateWindow(this.windowOptions);
+    this.baseWindow = options.window ?? {};
+    validateWindow(this.baseWindow);
+    validateSummary(options.summary);
+    this.summary = options.summary;
+    this.windowOptions = summaryWindow(this.baseWindow, this.summary, openAIAgentsSummaryItem);
     this.ttl = options.ttl;
     this.sessionMetadata = options.sessionMetadata;
+    this.log = wrapperLogger(options.logger);
   }
 
   private get ref(): SessionRef {
@@ -130,17 +166,31 @@ export class AgentSessionsSession implements RunContextAwareSession<unknown> {
 
   /** The window: core's window over the runs, each change of history (replaced suffixes, compaction) applied. */
   private async modelWindow(): Promise<AgentInputItem[]> {
-    const loaded = await loadHistory(this.store, this.ref, openAIAgentsCodec, this.windowOptions);
-    const last = loaded.runs[loaded.runs.length - 1];
-    if (!last) return loaded.items;
-    const items = fromStoredItems(foldRuns(loaded.runs));
-    const folded = { ...last, status: 'completed' as const, items: items as unknown as JsonValue[] };
-    return applyWindow([folded], openAIAgentsCodec, { ...this.windowOptions, lastRuns: 1 }, loaded.session).items;
+    const loaded = await loadModelWindow(this.store, this.ref, this.windowOptions);
+    this.knownRuns = loaded.runs;
+    warnWindowCut(this.log, this.ref, loaded.dropped, loaded.items.length);
+    return loaded.items;
   }
 
+  /** Appends the batch as one run; with a `summary` option, then folds what left the window (off the hot path by default). */
   async addItems(items: AgentInputItem[], _runContext?: RunContext<unknown>): Promise<void> {
     if (items.length === 0) return;
-    await this.append(toStoredItems(items));
+    const appended = await this.store.appendRun({ ...this.appendBase(), items: toStoredItems(items) });
+    if (!this.summary) return;
+    const known = this.knownRuns ? [...this.knownRuns.filter((r) => r.seq !== appended.run.seq), appended.run].slice(-1000) : undefined;
+    this.knownRuns = known;
+    const folding = foldSummary({
+      store: this.store,
+      ref: this.ref,
+      options: this.summary,
+      window: this.baseWindow,
+      session: known ? appended.session : undefined,
+      runs: known,
+      source: SOURCE,
+      logger: summaryLogger(this.log),
+    });
+    // foldSummary never rejects.
+    if (this.summary.await) await folding;
   }
 
   /** The runner's append (SDK 0.18+). A receipt changes nothing here: no compaction is run behind the runner's back. */

@@ -1,11 +1,10 @@
 import {
   AgentSessionsError,
+  ATTR,
   assertId,
   authorizeTurn,
-  claimResume,
   generateRunId,
   generateSessionId,
-  loadHistory,
   refuseMisspeltKeys,
   releaseResume,
   validateWindow,
@@ -13,6 +12,8 @@ import {
   foldSummary,
   summaryWindow,
   type AppendRunResult,
+  type CallRecorder,
+  type OpsLogger,
   type Run,
   type SummaryOptions,
   type SummaryOutcome,
@@ -21,7 +22,9 @@ import {
   type SessionHeader,
   type SessionRef,
   type SessionStore,
+  type TelemetryOption,
   type WindowOptions,
+  withTurnSpan,
 } from '@agent-sessions/core/adapter';
 import {
   RunState,
@@ -34,7 +37,6 @@ import {
   type StreamRunOptions,
   type StreamedRunResult,
 } from '@openai/agents';
-import { openAIAgentsCodec } from './codec.js';
 import type {
   PendingInterruption,
   SessionRunOptions,
@@ -43,6 +45,8 @@ import type {
   SessionStreamedRunResult,
   WithSessionStorageOptions,
 } from './options.js';
+import { loadModelWindow } from './history.js';
+import { claimResumeLogged, summaryLogger, warnWindowCut, wrapperLogger } from './ops.js';
 import { persistTurn, recordFailure, type TurnContext } from './record.js';
 import { RESUME_SEARCH_RUNS, SOURCE, findPendingTurn, newestInterrupted, rememberPending } from './resume.js';
 import { AgentSessionsSession } from './session.js';
@@ -71,6 +75,9 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
   private readonly runner: Runner | undefined;
   private readonly mustExist: boolean;
   private readonly staleHistory: StaleHistoryPolicy;
+  private readonly telemetry: TelemetryOption;
+  private readonly logger: WithSessionStorageOptions['logger'];
+  private readonly log: OpsLogger;
 
   constructor(agent: TAgent, options: WithSessionStorageOptions) {
     if (typeof options !== 'object' || options === null || typeof options.store !== 'object' || options.store === null) {
@@ -90,6 +97,9 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
     this.runner = options.runner;
     this.mustExist = options.mustExist ?? false;
     this.staleHistory = options.staleHistory ?? 'interleave';
+    this.telemetry = options.telemetry ?? true;
+    this.logger = options.logger;
+    this.log = wrapperLogger(options.logger);
   }
 
   /**
@@ -113,6 +123,33 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
     // A misspelt `sesionId` is a type error on a literal; anything else (options built at run
     // time, JavaScript callers) is refused here rather than silently starting a new session.
     refuseMisspeltKeys(options as Record<string, unknown>, SESSION_RUN_KEYS, { what: 'options', source: SOURCE });
+    // One span per turn, so the store calls it makes (readHistory, appendRun) nest under it. A
+    // streamed turn's span stays open until the stream is finished and stored: the result is
+    // handed back as soon as the stream starts, through `started`.
+    let started!: (result: SessionStreamedRunResult<TContext, TAgent>) => void;
+    const streamStarted = new Promise<SessionStreamedRunResult<TContext, TAgent>>((resolve) => (started = resolve));
+    const turn = withTurnSpan(
+      'turn openai-agents',
+      { framework: SOURCE, agentId: this.agentId, 'agent_sessions.turn.stream': options.stream === true },
+      (span) => this.runTurn(input, options, span, started),
+      { telemetry: this.telemetry },
+    );
+    if (!options.stream) return turn as Promise<SessionRunResult<TContext, TAgent>>;
+    // A failure before the stream starts rejects here.
+    const streamed = await Promise.race([streamStarted, turn.then(() => streamStarted)]);
+    // `completed` settles once the turn is stored and its span ended, with the turn's outcome.
+    const ended = turn.then(() => undefined);
+    ended.catch(() => undefined);
+    Object.defineProperty(streamed, 'completed', { configurable: true, enumerable: false, get: () => ended });
+    return streamed;
+  }
+
+  private async runTurn<TContext>(
+    input: RunInput<TContext, TAgent>,
+    options: SessionRunOptions<TContext, TAgent>,
+    span: CallRecorder,
+    started: (result: SessionStreamedRunResult<TContext, TAgent>) => void,
+  ): Promise<SessionRunResult<TContext, TAgent> | undefined> {
     const { sessionId: namedSession, userId, metadata, stream, mustExist, staleHistory, ...runOptions } = options;
     const resuming = typeof input === 'object' && input !== null && !Array.isArray(input);
     const prior = resuming ? await findPendingTurn(this.store, this.agentId, input, namedSession, userId) : undefined;
@@ -122,14 +159,18 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
     let header: SessionHeader | null = null;
     let windowRuns: Run[] | undefined;
     const turn = new TurnSession(sessionId, async () => {
-      const window = await loadHistory(this.store, ref, openAIAgentsCodec, this.modelWindow);
+      // The native session's history markers apply here too: a session rewritten through it
+      // (transactions, mutations, pops) shows the same history through the wrapper.
+      const window = await loadModelWindow(this.store, ref, this.modelWindow);
       header = window.session;
       windowRuns = window.runs;
+      span.set({ [ATTR.runCount]: window.runs.length, 'agent_sessions.window.items': window.items.length, 'agent_sessions.window.dropped': window.dropped });
+      warnWindowCut(this.log, ref, window.dropped, window.items.length);
       return window.items;
     });
     if (prior) {
       // Before anything runs (tools included): a second resume of this interruption stops here.
-      await claimResume(this.store, ref, prior.runId, runId, SOURCE);
+      await claimResumeLogged(this.store, ref, prior.runId, runId, this.log);
     } else {
       // A new turn reads its history with the session's header (one round trip), and is
       // authorised with it, before the model is called.
@@ -178,19 +219,27 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
         session: windowRuns ? appended.session : undefined,
         runs: windowRuns ? [...windowRuns, appended.run] : undefined,
         source: SOURCE,
+        logger: summaryLogger(this.log),
       });
       if (this.summary.await) await folding;
     };
+    const stored = async (appended: AppendRunResult | undefined): Promise<void> => {
+      if (appended) span.set({ [ATTR.itemCount]: appended.run.items.length, 'agent_sessions.run.status': appended.run.status });
+      await summarize(appended);
+    };
     if (!stream) {
-      await summarize(await persistTurn(ctx, result));
+      await stored(await persistTurn(ctx, result));
       return Object.assign(result as RunResult<TContext, TAgent>, info);
     }
     const streamed = result as StreamedRunResult<TContext, TAgent>;
-    const stored = streamed.completed.then(async () => summarize(await persistTurn(ctx, streamed)), fail);
+    const done = streamed.completed.then(async () => stored(await persistTurn(ctx, streamed)), fail);
     // The caller sees a failure through `completed`, the stream and `error`; never unhandled.
-    stored.catch(() => undefined);
-    Object.defineProperty(streamed, 'completed', { configurable: true, enumerable: false, get: () => stored });
-    return Object.assign(streamed, info);
+    done.catch(() => undefined);
+    Object.defineProperty(streamed, 'completed', { configurable: true, enumerable: false, get: () => done });
+    started(Object.assign(streamed, info));
+    // The turn's span ends once the stream is finished and stored (or failed).
+    await done;
+    return undefined;
   }
 
   /**
@@ -223,7 +272,10 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
       agentId: this.agentId,
       sessionId: input.sessionId,
       userId: input.userId,
+      // The summary is rendered before the window; folding stays with summarize(), as documented
+      // (a native Session built with its own `summary` option folds after each addItems).
       window: this.modelWindow,
+      logger: this.logger,
       ttl: this.ttl,
       sessionMetadata: this.sessionMetadata,
     });
@@ -237,7 +289,7 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
   async summarize(input: { sessionId: string; userId?: string | undefined }): Promise<SummaryOutcome> {
     if (!this.summary) throw new AgentSessionsError('invalid_input', 'summarize() needs the summary option', { source: SOURCE });
     const ref: SessionRef = { agentId: this.agentId, sessionId: input.sessionId, userId: input.userId };
-    return foldSummary({ store: this.store, ref, options: this.summary, window: this.window, source: SOURCE });
+    return foldSummary({ store: this.store, ref, options: this.summary, window: this.window, source: SOURCE, logger: summaryLogger(this.log) });
   }
 
   private callRunner<TContext>(

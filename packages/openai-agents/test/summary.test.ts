@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import type { SummaryFailure, SummaryOptions } from '@agent-sessions/core';
 import { PostgresStore } from '@agent-sessions/postgres';
-import { openAIAgentsSummarizer, withSessionStorage } from '@agent-sessions/openai-agents';
-import { Agent } from '@openai/agents';
+import { AgentSessionsSession, openAIAgentsSummarizer, withSessionStorage } from '@agent-sessions/openai-agents';
+import { Agent, run } from '@openai/agents';
 import { ScriptedModel, assistantMessage, modelResponder } from '@openai/agents/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { requestInputs, texts } from './helpers.js';
@@ -93,6 +93,54 @@ describe.each(STORES)('OpenAI Agents session summaries on $name', ({ open }) => 
     expect(failures.map((f) => f.stage)).toEqual(['summarizer', 'summarizer']);
     const header = await store.getSession({ agentId: 'failing', sessionId: first.sessionId });
     expect([header!.summary, header!.summarySeq]).toEqual(['[1,2,3][4]', 4]);
+  });
+
+  it("the native Session's own summary option: with the SDK's run(), the fact of turn 1 reaches turn 12 only through the summary", async () => {
+    const store = await open();
+    const summarizerModel = factModel();
+    const { model, agent } = chatAgent('native-summary', 12);
+    const session = new AgentSessionsSession({
+      store,
+      agentId: 'native-summary',
+      sessionId: sid('native-summary'),
+      window: { lastRuns: 4 },
+      summary: { summarizer: openAIAgentsSummarizer(summarizerModel), await: true },
+    });
+    await run(agent, 'My cat is called Tom.', { session });
+    for (let n = 2; n <= 11; n++) await run(agent, `Small talk ${n}.`, { session });
+    await run(agent, 'What is my cat called?', { session });
+
+    const seen = texts(requestInputs(model)[11]!);
+    expect(seen[0]).toMatch(/^user: Summary of the earlier conversation[\s\S]*user: My cat is called Tom\.$/);
+    expect(seen.filter((m) => m.includes('Tom'))).toHaveLength(1);
+    expect(seen.at(-1)).toBe('user: What is my cat called?');
+    const header = await store.getSession({ agentId: 'native-summary', sessionId: session.sessionId });
+    expect(header!.summary).toBe('user: My cat is called Tom.');
+    // Every run that left the window was folded, each once, after its addItems.
+    expect(header!.summarySeq).toBe(header!.lastSeq - 4);
+    // The runs each summarizer call was given to fold (after the summary so far): turn 1's run once.
+    const folded = summarizerModel.calls.map((c) => JSON.stringify(c.request.input).split('Next part of the conversation:')[1] ?? '').join('\n');
+    expect(folded.match(/user: My cat is called Tom\./g)).toHaveLength(1);
+  });
+
+  it('the native Session folds off the hot path by default: addItems returns before the summarizer finishes', async () => {
+    const store = await open();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const summarizer = vi.fn(async (previous: string | null, runs: readonly { seq: number }[]) => {
+      await gate;
+      return `${previous ?? ''}[${runs.map((r) => r.seq).join(',')}]`;
+    });
+    const session = new AgentSessionsSession({ store, agentId: 'native-bg', window: { lastRuns: 1 }, summary: { summarizer } });
+    await session.addItems([{ role: 'user', content: 'u1' }]);
+    // (Its fold finds nothing to do; one still running would make the next one skip as busy.)
+    await new Promise((r) => setTimeout(r, 50));
+    await session.addItems([{ role: 'user', content: 'u2' }]);
+    await vi.waitFor(() => expect(summarizer).toHaveBeenCalledTimes(1));
+    expect((await store.getSession({ agentId: 'native-bg', sessionId: session.sessionId }))!.summarySeq).toBe(0);
+    release();
+    await vi.waitFor(async () => expect((await store.getSession({ agentId: 'native-bg', sessionId: session.sessionId }))!.summary).toBe('[1]'));
+    expect(texts(await session.getItems())).toEqual(['user: Summary of the earlier conversation (older turns are not shown):\n[1]', 'user: u2']);
   });
 
   it("the native Session renders the summary; summarize() folds after the SDK's own run()", async () => {

@@ -44,6 +44,8 @@ export interface FoldInput<Item> {
   runs?: readonly Run[] | undefined;
   /** Names the adapter in logs and errors. */
   source: string;
+  /** Where failures are logged: the wrapper's `logger` option. Default: the store's logger. */
+  logger?: OpsLogger | undefined;
 }
 
 const ATTEMPTS = 5;
@@ -63,7 +65,7 @@ function loggerOf(store: SessionStore): OpsLogger | undefined {
 
 function report(input: FoldInput<unknown>, stage: SummaryFailure['stage'], error: unknown): void {
   const failure: SummaryFailure = { agentId: input.ref.agentId, sessionId: input.ref.sessionId, stage, error };
-  loggerOf(input.store)?.warn('session summary not updated; retried on a later turn', {
+  (input.logger ?? loggerOf(input.store))?.warn('session summary not updated; retried on a later turn', {
     agentId: failure.agentId,
     sessionId: failure.sessionId,
     stage,

@@ -58,7 +58,7 @@ export interface SummaryOptions {
   prefix?: boolean | undefined;
   /**
    * Called when an attempt fails (the turn itself never fails for it; the runs are folded on a
-   * later turn). It is also logged as a warning through the store's `logger`. Default: none.
+   * later turn). It is also logged as a warning through the wrapper's `logger` (else the store's). Default: none.
    */
   onError?: ((failure: SummaryFailure) => void) | undefined;
 }
