@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Opened } from './open.js';
+import { isPglite, pgliteQuery } from './pglite.js';
 
 /**
  * The one small query interface the store needs. A `pg.Pool` (recommended), a `pg.Client`, a
@@ -33,7 +34,8 @@ export interface PgPoolOptions {
 
 /** What the store runs statements through, whatever the client is. */
 export interface SqlRunner {
-  query<R>(text: string, params: unknown[]): Promise<R[]>;
+  /** `once`: an unnamed statement (the migration probe, which may fail before the tables exist). */
+  query<R>(text: string, params: unknown[], once?: boolean): Promise<R[]>;
   /** A multi-statement script, run by the server as one implicit transaction. */
   script(text: string): Promise<void>;
   /** Ends what the runner opened itself; a no-op for an injected client. */
@@ -66,6 +68,7 @@ function statementName(text: string): string {
  * statements is a third to a half of their cost.
  */
 function send(client: PgQueryable, text: string, params: unknown[], prepared: boolean): Promise<{ rows: unknown[] }> {
+  if (prepared && isPglite(client)) return pgliteQuery(client, statementName(text), text, params);
   if (prepared && isPgDriver(client)) {
     const named = client.query as unknown as (config: { name: string; text: string; values: unknown[] }) => Promise<{ rows: unknown[] }>;
     return named.call(client, { name: statementName(text), text, values: params });
@@ -77,7 +80,8 @@ function send(client: PgQueryable, text: string, params: unknown[], prepared: bo
 export function runnerFor(client: PgQueryable, end: () => Promise<void> = async () => {}, prepared = true): SqlRunner {
   const run = isSingleConnection(client) ? serialized() : <T>(fn: () => Promise<T>) => fn();
   return {
-    query: <R>(text: string, params: unknown[]) => run(async () => (await send(client, text, params, prepared)).rows as R[]),
+    query: <R>(text: string, params: unknown[], once = false) =>
+      run(async () => (await send(client, text, params, prepared && !once)).rows as R[]),
     script: (text: string) =>
       run(async () => {
         if (typeof client.exec === 'function') await client.exec(text);
@@ -129,8 +133,8 @@ export function lazyRunner(open: () => Promise<Opened>, prepared = true): SqlRun
     }
   };
   return {
-    query: <R>(text: string, params: unknown[]) =>
-      explained(async (o) => (await send(o.client, text, params, prepared)).rows as R[]),
+    query: <R>(text: string, params: unknown[], once = false) =>
+      explained(async (o) => (await send(o.client, text, params, prepared && !once)).rows as R[]),
     script: (text: string) =>
       explained(async ({ client }) => {
         if (typeof client.exec === 'function') await client.exec(text);

@@ -186,7 +186,8 @@ ${TAG};`);
 /** The highest recorded version, 0 when the tables (or the schema) do not exist yet. */
 export async function schemaVersion(runner: SqlRunner, t: TableNames): Promise<number> {
   try {
-    const rows = await runner.query<{ v: number | string | null }>(`SELECT max(version) AS v FROM ${t.migrations}`, []);
+    // Unnamed: it fails until the tables exist, and a failed named statement is best not left to a driver.
+    const rows = await runner.query<{ v: number | string | null }>(`SELECT max(version) AS v FROM ${t.migrations}`, [], true);
     return Number(rows[0]?.v ?? 0);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
