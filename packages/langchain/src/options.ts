@@ -1,4 +1,4 @@
-import type { Duration, SessionStore, SummaryOptions, WindowOptions } from '@agent-sessions/core/adapter';
+import type { Duration, Logger, SessionStore, SummaryOptions, TelemetryOption, WindowOptions } from '@agent-sessions/core/adapter';
 import type { StoredMessage } from '@langchain/core/messages';
 
 /** The session a run uses, as handed to `onSession`. */
@@ -57,4 +57,19 @@ export interface SessionStorageOptions {
    * that fails or times out never fails the turn and is retried on a later turn. Default: none.
    */
   summary?: SummaryOptions | undefined;
+  /**
+   * Tracing of each turn: one span (`turn langchain`) around the turn, the store's calls
+   * (`readHistory`, `appendRun`) as its children. A streamed turn's span ends once the stream is
+   * finished and stored; the middleware's runs from `beforeAgent` to `afterAgent` (or the failed
+   * model call). Ids and counts only, never content. `false` turns it off; providers given here
+   * are used instead of the global ones. A no-op without `@opentelemetry/api`. Default: true.
+   */
+  telemetry?: TelemetryOption | undefined;
+  /**
+   * Where the wrapper's warnings go (a summary not made, a window that left items out, a resume
+   * that took over an expired claim): any logger with debug/info/warn/error (pino, console),
+   * called with ids and counts, never content. Default: none (summary failures go to the
+   * store's `logger`).
+   */
+  logger?: Logger | undefined;
 }

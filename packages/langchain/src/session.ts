@@ -15,6 +15,7 @@ import {
   summaryWindow,
   validateSummary,
   type AppendRunInput,
+  type AppendRunResult,
   type JsonObject,
   type Run,
   type SessionHeader,
@@ -22,6 +23,7 @@ import {
   type TurnEnd, turnLabels } from '@agent-sessions/core/adapter';
 import type { BaseMessage, StoredMessage } from '@langchain/core/messages';
 import { asItems, fromStoredMessages, langchainCodec, sumUsage, toStoredMessages, LANGCHAIN_FORMAT } from './codec.js';
+import { checkLogger, logOf, summaryLogger, warnWindowCut } from './ops.js';
 import { langchainSummaryItem } from './summary.js';
 import type { SessionInfo, SessionStorageOptions } from './options.js';
 
@@ -41,6 +43,8 @@ export interface LoadedHistory {
   session?: SessionHeader | null | undefined;
   /** The runs the window came from, oldest first (what the summary needs to know what leaves it). */
   runs?: readonly Run[] | undefined;
+  /** History items the window left out (limits, pair repair). */
+  dropped?: number | undefined;
 }
 
 /** Checks options once, when the wrapper or middleware is built, not on the first run. */
@@ -57,6 +61,7 @@ export function checkOptions(options: SessionStorageOptions, what: string): void
   if (options.agentId !== undefined) assertId(options.agentId, 'agentId', SOURCE);
   if (options.window) validateWindow(options.window);
   validateSummary(options.summary);
+  checkLogger(options.logger);
 }
 
 function pickId(configurable: Record<string, unknown>, key: string): string | undefined {
@@ -123,7 +128,8 @@ export function windowOf(options: SessionStorageOptions) {
 export async function loadMessages(options: SessionStorageOptions, session: ResolvedSession): Promise<LoadedHistory> {
   if (session.generated) return { messages: [], storedById: new Map(), runs: [] };
   const window = await loadHistory(options.store, ref(session), langchainCodec, windowOf(options));
-  return { ...historyOf(fromStoredMessages(window.items)), session: window.session, runs: window.runs };
+  warnWindowCut(logOf(options), ref(session), window.dropped, window.items.length);
+  return { ...historyOf(fromStoredMessages(window.items)), session: window.session, runs: window.runs, dropped: window.dropped };
 }
 
 /**
@@ -199,9 +205,9 @@ export interface SaveInput {
  * Appends one run holding `messages` (instructions left out). A run with nothing in it (a
  * failure before any input) is not written.
  */
-export async function saveRun(options: SessionStorageOptions, session: ResolvedSession, input: SaveInput): Promise<void> {
+export async function saveRun(options: SessionStorageOptions, session: ResolvedSession, input: SaveInput): Promise<AppendRunResult | undefined> {
   const items = storedInput(toStoredMessages(input.messages), langchainCodec);
-  if (items.length === 0) return;
+  if (items.length === 0) return undefined;
   const metadata = turnMetadata(input.end, { error: input.error, extra: input.extra });
   const run: AppendRunInput = {
     ...ref(session),
@@ -227,10 +233,12 @@ export async function saveRun(options: SessionStorageOptions, session: ResolvedS
       session: history?.runs ? stored.session : undefined,
       runs: history?.runs ? [...history.runs, stored.run] : undefined,
       source: SOURCE,
+      logger: summaryLogger(logOf(options)),
     });
     // Off the hot path unless asked: foldSummary never rejects.
     if (options.summary.await) await folding;
   }
+  return stored;
 }
 
 /**

@@ -1,12 +1,13 @@
-import { AgentSessionsError, releaseResume } from '@agent-sessions/core/adapter';
+import { ATTR, AgentSessionsError, releaseResume, withTurnSpan, type AppendRunResult, type CallRecorder } from '@agent-sessions/core/adapter';
 import { AIMessage, BaseMessage, isBaseMessage } from '@langchain/core/messages';
 import { Runnable, mergeConfigs, type RunnableConfig } from '@langchain/core/runnables';
 import { AsyncGeneratorWithSetup, IterableReadableStream } from '@langchain/core/utils/stream';
 import { ensureId } from './codec.js';
 import { isGraph, isLangChainAgent, isLangChainRunnable, type AgentLike } from './detect.js';
 import { Accumulator, FinalOutput, invalid, isRecord, type Target } from './input.js';
+import { OpenTurn, TURN_SPAN } from './ops.js';
 import type { SessionStorageOptions } from './options.js';
-import { SOURCE, checkOptions, expectedLastSeq, newMessages, ref, saveFailure, saveRun, type ResolvedSession } from './session.js';
+import { DEFAULT_AGENT_ID, SOURCE, checkOptions, expectedLastSeq, newMessages, ref, saveFailure, saveRun, type ResolvedSession } from './session.js';
 import { startTurn, type Turn } from './turn-start.js';
 import type { SessionCallOptions, SessionWrapped, WithSessionStorageOptions } from './wrapped.js';
 
@@ -48,17 +49,25 @@ export class SessionRunnable<
   }
 
   override async invoke<const C = Record<string, unknown>>(input: RunInput, options?: SessionCallOptions<CallOptions, C>): Promise<RunOutput> {
-    const run = await startTurn(this.target, this.sessionOptions, input, options as RunnableConfig | undefined);
-    if (!run) return this.callInvoke(input, options) as Promise<RunOutput>;
-    let output: unknown;
-    try {
-      output = await this.callInvoke(run.callInput, run.config);
-    } catch (err) {
-      await this.fail(run, err);
-      throw err;
-    }
-    await this.finish(run, output);
-    return this.tag(output, run.session) as RunOutput;
+    // One span per turn: the store's calls (readHistory, appendRun) nest under it.
+    return withTurnSpan(TURN_SPAN, this.spanAttributes(false), async (span) => {
+      const run = await startTurn(this.target, this.sessionOptions, input, options as RunnableConfig | undefined);
+      if (!run) return this.callInvoke(input, options) as Promise<RunOutput>;
+      noteHistory(span, run);
+      let output: unknown;
+      try {
+        output = await this.callInvoke(run.callInput, run.config);
+      } catch (err) {
+        await this.fail(run, err);
+        throw err;
+      }
+      noteStored(span, await this.finish(run, output));
+      return this.tag(output, run.session) as RunOutput;
+    }, { telemetry: this.sessionOptions.telemetry });
+  }
+
+  private spanAttributes(stream: boolean) {
+    return { framework: 'langchain', agentId: this.sessionOptions.agentId ?? DEFAULT_AGENT_ID, 'agent_sessions.turn.stream': stream };
   }
 
   override async stream<const C = Record<string, unknown>>(
@@ -79,39 +88,55 @@ export class SessionRunnable<
   }
 
   private async *streamRun(input: RunInput, options?: Partial<CallOptions>): AsyncGenerator<RunOutput> {
-    const run = await startTurn(this.target, this.sessionOptions, input, options as RunnableConfig | undefined);
-    if (!run) {
-      yield* (await this.callStream(input, options)) as AsyncIterable<RunOutput>;
-      return;
-    }
-    const capture = isGraph(this.target) ? new FinalOutput() : undefined;
-    const config = capture ? mergeConfigs(run.config, { callbacks: [capture] }) : run.config;
-    let stream: AsyncIterable<unknown>;
+    // The turn's span stays open while the caller reads the stream; it ends once the turn is
+    // stored (or recorded as failed or cancelled). Store calls run inside it, so they nest.
+    const turn = new OpenTurn(this.spanAttributes(true), this.sessionOptions.telemetry);
+    let outcome: unknown;
     try {
-      stream = await this.callStream(run.callInput, config);
-    } catch (err) {
-      await this.fail(run, err);
-      throw err;
-    }
-    const acc = new Accumulator();
-    let state: 'streaming' | 'done' | 'failed' = 'streaming';
-    try {
-      for await (const chunk of stream) {
-        acc.add(chunk);
-        yield chunk as RunOutput;
+      const run = await turn.run(async (span) => {
+        const started = await startTurn(this.target, this.sessionOptions, input, options as RunnableConfig | undefined);
+        if (started) noteHistory(span, started);
+        return started;
+      });
+      if (!run) {
+        yield* (await this.callStream(input, options)) as AsyncIterable<RunOutput>;
+        return;
       }
-      state = 'done';
+      const capture = isGraph(this.target) ? new FinalOutput() : undefined;
+      const config = capture ? mergeConfigs(run.config, { callbacks: [capture] }) : run.config;
+      let stream: AsyncIterable<unknown>;
+      try {
+        stream = await turn.run(() => this.callStream(run.callInput, config));
+      } catch (err) {
+        await turn.run(() => this.fail(run, err));
+        throw err;
+      }
+      const acc = new Accumulator();
+      let state: 'streaming' | 'done' | 'failed' = 'streaming';
+      try {
+        for await (const chunk of stream) {
+          acc.add(chunk);
+          yield chunk as RunOutput;
+        }
+        state = 'done';
+      } catch (err) {
+        state = 'failed';
+        await turn.run(() => this.fail(run, err));
+        throw err;
+      } finally {
+        if (state === 'streaming') {
+          // The caller stopped reading: keep the input, out of the default window.
+          await turn.run(() => this.fail(run, undefined, 'cancelled'));
+        }
+      }
+      await turn.run(async (span) => noteStored(span, await this.finish(run, capture?.output ?? acc.value)));
     } catch (err) {
-      state = 'failed';
-      await this.fail(run, err);
+      outcome = err ?? new Error('stream failed');
       throw err;
     } finally {
-      if (state === 'streaming') {
-        // The caller stopped reading: keep the input, out of the default window.
-        await this.fail(run, undefined, 'cancelled');
-      }
+      turn.end(outcome);
+      await turn.closed;
     }
-    await this.finish(run, capture?.output ?? acc.value);
   }
 
   private callInvoke(input: unknown, config: unknown): Promise<unknown> {
@@ -145,7 +170,7 @@ export class SessionRunnable<
   }
 
   /** Stores the finished turn; a failed save throws TurnNotStoredError carrying `output`. */
-  private async finish(run: Turn, output: unknown): Promise<void> {
+  private async finish(run: Turn, output: unknown): Promise<AppendRunResult | undefined> {
     let messages: BaseMessage[];
     try {
       messages = this.generated(run, output);
@@ -155,7 +180,7 @@ export class SessionRunnable<
     }
     const interrupts = isRecord(output) ? output[INTERRUPT] : undefined;
     const end = Array.isArray(interrupts) && interrupts.length > 0 ? 'interrupted' : 'completed';
-    await saveRun(this.sessionOptions, run.session, {
+    return saveRun(this.sessionOptions, run.session, {
       messages,
       end,
       runId: run.runId,
@@ -193,4 +218,19 @@ export function withSessionStorage<R extends Runnable | AgentLike>(
     );
   }
   return new SessionRunnable(runnable, options) as unknown as SessionWrapped<R>;
+}
+
+/** The window's size on the turn span (counts only). */
+function noteHistory(span: CallRecorder, run: Turn): void {
+  if (!span.recording) return;
+  span.set({
+    [ATTR.runCount]: run.history.runs?.length,
+    'agent_sessions.window.items': run.history.messages.length,
+    'agent_sessions.window.dropped': run.history.dropped,
+  });
+}
+
+/** What the turn stored, on its span. */
+function noteStored(span: CallRecorder, stored: AppendRunResult | undefined): void {
+  if (stored) span.set({ [ATTR.itemCount]: stored.run.items.length, 'agent_sessions.run.status': stored.run.status });
 }
