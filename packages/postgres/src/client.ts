@@ -40,6 +40,8 @@ export interface SqlRunner {
   script(text: string): Promise<void>;
   /** Ends what the runner opened itself; a no-op for an injected client. */
   end(): Promise<void>;
+  /** Where the pool the runner opened connects, once it is open (see Opened.server). */
+  server?: (() => Opened['server']) | undefined;
 }
 
 export function isQueryable(value: unknown): value is PgQueryable {
@@ -113,15 +115,23 @@ function serialized(): <T>(fn: () => Promise<T>) => Promise<T> {
  * A runner over a client opened on first use, so that the driver (an optional peer dependency)
  * is only loaded when a store really needs it, and constructors stay synchronous.
  */
-export function lazyRunner(open: () => Promise<Opened>, prepared = true): SqlRunner {
+export function lazyRunner(open: () => Promise<Opened>, prepared = true, expected?: Opened['server']): SqlRunner {
   let opened: Promise<Opened> | undefined;
   let ended = false;
+  // Read from the URL until the driver has parsed it (spans start before the first connection).
+  let server: Opened['server'] = expected;
   const get = () => {
     if (ended) return Promise.reject(new Error('cannot use the store after close()'));
-    opened ??= open().catch((err: unknown) => {
-      opened = undefined;
-      throw err;
-    });
+    opened ??= open().then(
+      (o) => {
+        server = o.server ?? server;
+        return o;
+      },
+      (err: unknown) => {
+        opened = undefined;
+        throw err;
+      },
+    );
     return opened;
   };
   const explained = async <T>(fn: (o: Opened) => Promise<T>): Promise<T> => {
@@ -140,6 +150,7 @@ export function lazyRunner(open: () => Promise<Opened>, prepared = true): SqlRun
         if (typeof client.exec === 'function') await client.exec(text);
         else await client.query(text);
       }),
+    server: () => server,
     end: async () => {
       ended = true;
       const o = opened;

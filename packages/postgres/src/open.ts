@@ -12,6 +12,8 @@ export interface Opened {
   end: () => Promise<void>;
   /** Rewrites a driver error before the store classifies it (to name the server). */
   explain?: ((err: unknown) => unknown) | undefined;
+  /** Where the opened pool connects: host (or socket directory), port, database. Never credentials. */
+  server?: { host: string; port: number; database: string | undefined } | undefined;
 }
 
 interface PoolLike extends PgQueryable {
@@ -19,7 +21,7 @@ interface PoolLike extends PgQueryable {
   end(): Promise<void>;
 }
 type PoolCtor = new (config: Record<string, unknown>) => PoolLike;
-type ClientCtor = new (config: Record<string, unknown>) => { connectionParameters?: { host?: string; port?: number } };
+type ClientCtor = new (config: Record<string, unknown>) => { connectionParameters?: { host?: string; port?: number; database?: string } };
 type PgliteCtor = new (dataDir?: string) => PgQueryable & { close(): Promise<void>; waitReady?: Promise<void> };
 
 /**
@@ -41,6 +43,23 @@ export function poolConfig(url: string, options: PgPoolOptions, timeoutMs: numbe
   };
 }
 
+/**
+ * Host, port and database of a postgres:// URL as pg will read them (`?host=`/`?port=` win),
+ * without loading pg; never the user or password. Undefined for a URL this cannot read.
+ */
+export function serverOfUrl(url: string): Opened['server'] {
+  try {
+    const u = new URL(url);
+    const q = u.searchParams;
+    const host = q.get('host') ?? (decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1') || 'localhost');
+    const port = Number(q.get('port') ?? (u.port || 5432));
+    const database = decodeURIComponent(u.pathname.slice(1)) || undefined;
+    return { host, port: Number.isInteger(port) ? port : 5432, database };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Opens a pg.Pool for `fromConnectionString`; an idle connection's error never crashes the process. */
 export async function openPool(url: string, options: PgPoolOptions, timeoutMs: number): Promise<Opened> {
   const mod = (await importDriver('pg')) as { Pool?: PoolCtor; Client?: ClientCtor; default?: { Pool?: PoolCtor; Client?: ClientCtor } };
@@ -50,9 +69,11 @@ export async function openPool(url: string, options: PgPoolOptions, timeoutMs: n
   const config = poolConfig(url, options, timeoutMs);
   // pg parses the URL only when it connects, and throws a bare TypeError then: parse it now.
   let where: string;
+  let server: Opened['server'];
   try {
     const p = new Client(config).connectionParameters;
-    where = `${p?.host ?? 'localhost'}:${p?.port ?? 5432}`;
+    server = { host: p?.host ?? 'localhost', port: Number(p?.port ?? 5432), database: p?.database ?? undefined };
+    where = `${server.host}:${server.port}`;
   } catch (err) {
     throw invalidInput(`postgres:// URL could not be parsed (${(err as Error).message})`, 'postgres');
   }
@@ -62,6 +83,7 @@ export async function openPool(url: string, options: PgPoolOptions, timeoutMs: n
   pool.on('error', () => {});
   return {
     client: pool,
+    server,
     end: () => pool.end(),
     explain: (err) => {
       if (!(err instanceof Error) || err.message.includes(where)) return err;

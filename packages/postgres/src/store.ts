@@ -20,6 +20,7 @@ import {
   type PoppedItem,
   type PruneResult,
   type Run,
+  type ServerInfo,
   type SessionHeader,
   type StoreCapabilities,
 } from '@agent-sessions/core/store';
@@ -28,7 +29,7 @@ import { PG_ERRORS } from './errors.js';
 import { HEADER_V2_VERSION, assertKnownVersion, migrateRunner, schemaVersion } from './migrations.js';
 import { tableNames, type TableNames } from './names.js';
 import type { PostgresConnectionOptions, PostgresStoreOptions } from './options.js';
-import { openPool } from './open.js';
+import { openPool, serverOfUrl, type Opened } from './open.js';
 import { existingRun, historyRun, jsonParam, undot, toHeader, toRun, type AppendRow, type HeaderRow, type HistoryRow, type PoppedRow, type RunRow } from './rows.js';
 import { deleteOrphanRuns, deleteSession, prune, purgeExpired } from './deletes.js';
 import { IMPORT_BATCH, WINDOW_BEFORE, WINDOW_LIMIT, importRunsJson, statements, type Statements } from './sql.js';
@@ -105,7 +106,7 @@ export class PostgresStore extends SessionStore {
     const { pool, ...rest } = options;
     const store: PostgresStore = new PostgresStore({
       ...rest,
-      [RUNNER]: lazyRunner(() => openPool(url, pool ?? {}, store.timeoutMs), rest.preparedStatements ?? true),
+      [RUNNER]: lazyRunner(() => openPool(url, pool ?? {}, store.timeoutMs), rest.preparedStatements ?? true, serverOfUrl(url)),
     } as InternalOptions as PostgresStoreOptions);
     return store;
   }
@@ -406,6 +407,25 @@ export class PostgresStore extends SessionStore {
   protected async doPrune(input: NormalizedPrune): Promise<PruneResult> {
     return prune(this.sql, this.q, [input.agentId, input.now, input.runsCreatedBefore]);
   }
+
+  /**
+   * For spans and metrics: the host, port and database of the pool this store opened
+   * (`fromConnectionString`, `postgres://`), known once it is open, and always the schema
+   * (`db.namespace` is `database|schema`, as OpenTelemetry names it for PostgreSQL). Never
+   * credentials. An injected client's server is not looked into.
+   */
+  protected override serverInfo(): ServerInfo | undefined {
+    const opened = this.sql.server?.();
+    if (opened !== this.serverFrom || this.server === undefined) {
+      this.serverFrom = opened;
+      this.server = opened
+        ? { address: opened.host, port: opened.port, namespace: opened.database ? `${opened.database}|${this.schema}` : this.schema }
+        : { namespace: this.schema };
+    }
+    return this.server;
+  }
+  private server: ServerInfo | undefined;
+  private serverFrom: Opened['server'];
 
   protected async doClose(): Promise<void> {
     await this.sql.end();
