@@ -1,27 +1,5 @@
 import { isAfterCursor } from './cursor.js';
-import {
-  canAccess,
-  expiryFor,
-  isExpired,
-  type NormalizedAppend,
-  type NormalizedCreate,
-  type NormalizedImport,
-  type NormalizedList,
-  type NormalizedListRuns,
-  type NormalizedPatch,
-  type NormalizedPrune,
-  type NormalizedRead,
-  type NormalizedRewriteRun,
-  type NormalizedRewriteText,
-  type NormalizedUpdate,
-  type NormalizedUserList,
-  type NormalizedWrite,
-  type ScopedRef,
-  type StoreCapabilities,
-  type StoreOptions,
-  type StoredAppendResult,
-  type StoredHeader,
-} from './kernel/normalized.js';
+import { canAccess, expiryFor, isExpired, type NormalizedAppend, type NormalizedCreate, type NormalizedImport, type NormalizedList, type NormalizedListRuns, type NormalizedPatch, type NormalizedPrune, type NormalizedRead, type NormalizedRewriteRun, type NormalizedRewriteText, type NormalizedUpdate, type NormalizedUserList, type NormalizedWrite, type ScopedRef, type StoreCapabilities, type StoreOptions, type StoredAppendResult, type StoredHeader } from './kernel/normalized.js';
 import { SessionStore } from './session-store.js';
 import type { JsonObject, JsonValue, PoppedItem, PruneResult, Run, SessionHeader } from './types.js';
 

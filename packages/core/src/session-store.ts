@@ -1,40 +1,11 @@
 import { encodeCursor } from './cursor.js';
-import {
-  appendInput,
-  createInput,
-  listInput,
-  listRunsInput,
-  patchInput,
-  pruneInput,
-  scopedRef,
-  updateInput,
-  userListInput,
-} from './kernel/inputs.js';
+import { appendInput, createInput, listInput, listRunsInput, patchInput, pruneInput, scopedRef, updateInput, userListInput } from './kernel/inputs.js';
 import { MAX_PAGE, completeHeader, expiryFor } from './kernel/normalized.js';
 import { CallLayer } from './kernel/call-layer.js';
 import { restoreInput, type RestoreSessionInput } from './kernel/restore.js';
 import { openAppend, openHistory, openPopped, openRun, sealAppend, sealedBytes, sealFields, sealImport } from './ops/sealing.js';
 import { ATTR } from './ops/telemetry.js';
-import type {
-  AppendRunInput,
-  AppendRunResult,
-  CreateSessionInput,
-  History,
-  ListRunsInput,
-  ListSessionsInput,
-  PoppedItem,
-  PruneInput,
-  PruneResult,
-  ReadHistoryInput,
-  RenameSessionInput,
-  Run,
-  SessionHeader,
-  SessionKey,
-  SessionPage,
-  SessionRef,
-  UpdateSessionInput,
-  UserDataInput,
-} from './types.js';
+import type { AppendRunInput, AppendRunResult, CreateSessionInput, History, ListRunsInput, ListSessionsInput, PoppedItem, PruneInput, PruneResult, ReadHistoryInput, RenameSessionInput, Run, SessionHeader, SessionKey, SessionPage, SessionRef, UpdateSessionInput, UserDataInput } from './types.js';
 import { assertId, assertLimit } from './validate.js';
 
 export type { RestoreSessionInput } from './kernel/restore.js';

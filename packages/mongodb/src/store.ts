@@ -1,32 +1,4 @@
-import {
-  AgentSessionsError,
-  SessionStore,
-  classifyError,
-  type AppendRunResult,
-  type DriverErrorTable,
-  type History,
-  type MongoUrlOptions,
-  type NormalizedAppend,
-  type NormalizedCreate,
-  type NormalizedImport,
-  type NormalizedList,
-  type NormalizedPatch,
-  type NormalizedUserList,
-  type NormalizedListRuns,
-  type NormalizedPrune,
-  type NormalizedRead,
-  type NormalizedRewriteRun,
-  type NormalizedRewriteText,
-  type NormalizedUpdate,
-  type NormalizedWrite,
-  type PoppedItem,
-  type PruneResult,
-  type Run,
-  type ServerInfo,
-  type SessionHeader,
-  type StoreCapabilities,
-  type StoredHeader,
-} from '@agent-sessions/core/store';
+import { AgentSessionsError, SessionStore, classifyError, type AppendRunResult, type DriverErrorTable, type History, type MongoUrlOptions, type NormalizedAppend, type NormalizedCreate, type NormalizedImport, type NormalizedList, type NormalizedPatch, type NormalizedUserList, type NormalizedListRuns, type NormalizedPrune, type NormalizedRead, type NormalizedRewriteRun, type NormalizedRewriteText, type NormalizedUpdate, type NormalizedWrite, type PoppedItem, type PruneResult, type Run, type ServerInfo, type SessionHeader, type StoreCapabilities, type StoredHeader } from '@agent-sessions/core/store';
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import { append } from './append.js';
 import { DeletePacer } from './batches.js';
@@ -35,20 +7,7 @@ import { headerKey, type HeaderDoc, type RunDoc } from './documents.js';
 import { MONGO_DRIVER_ERRORS } from './errors.js';
 import { backfillTags, ensureIndexes, type TtlIndexMode } from './indexes.js';
 import { probeAtomicUpdates, type LockDoc } from './locks.js';
-import {
-  CONTENTION_ATTEMPTS,
-  CONTENTION_SHARE,
-  DEFAULT_DATABASE,
-  DEFAULT_LOCKS_COLLECTION,
-  DEFAULT_RUNS_COLLECTION,
-  DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
-  DEFAULT_SESSIONS_COLLECTION,
-  DELETE_BATCH,
-  DELETE_TARGET_MS,
-  INLINE_CLEANUP_MS,
-  type FromConnectionStringOptions,
-  type MongoStoreOptions,
-} from './options.js';
+import { CONTENTION_ATTEMPTS, CONTENTION_SHARE, DEFAULT_DATABASE, DEFAULT_LOCKS_COLLECTION, DEFAULT_RUNS_COLLECTION, DEFAULT_SERVER_SELECTION_TIMEOUT_MS, DEFAULT_SESSIONS_COLLECTION, DELETE_BATCH, DELETE_TARGET_MS, INLINE_CLEANUP_MS, type FromConnectionStringOptions, type MongoStoreOptions } from './options.js';
 import { pop } from './pop.js';
 import { prune } from './prune.js';
 import { importSession } from './import.js';

@@ -1,35 +1,4 @@
-import {
-  AgentSessionsError,
-  DEFAULT_TIMEOUT_MS,
-  SessionStore,
-  isExpired,
-  type AppendRunResult,
-  type DriverErrorTable,
-  type History,
-  type NormalizedAppend,
-  type NormalizedCreate,
-  type NormalizedImport,
-  type NormalizedList,
-  type NormalizedListRuns,
-  type NormalizedPatch,
-  type NormalizedPrune,
-  type NormalizedRead,
-  type NormalizedRewriteRun,
-  type NormalizedRewriteText,
-  type NormalizedUpdate,
-  type NormalizedUserList,
-  type NormalizedWrite,
-  type PoppedItem,
-  type PruneResult,
-  type RedisUrlOptions,
-  type Run,
-  type ScopedRef,
-  type ServerInfo,
-  type SessionHeader,
-  type StoreCapabilities,
-  type StoreOptions,
-  type UsageTotals,
-} from '@agent-sessions/core/store';
+import { AgentSessionsError, DEFAULT_TIMEOUT_MS, SessionStore, isExpired, type AppendRunResult, type DriverErrorTable, type History, type NormalizedAppend, type NormalizedCreate, type NormalizedImport, type NormalizedList, type NormalizedListRuns, type NormalizedPatch, type NormalizedPrune, type NormalizedRead, type NormalizedRewriteRun, type NormalizedRewriteText, type NormalizedUpdate, type NormalizedUserList, type NormalizedWrite, type PoppedItem, type PruneResult, type RedisUrlOptions, type Run, type ScopedRef, type ServerInfo, type SessionHeader, type StoreCapabilities, type StoreOptions, type UsageTotals } from '@agent-sessions/core/store';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { isCluster, quitClient, type RedisClient } from './client.js';
 import { importHeader } from './import-header.js';
