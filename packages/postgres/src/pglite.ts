@@ -12,6 +12,7 @@
 export interface PgliteProtocol {
   execProtocol(message: Uint8Array, options?: { throwOnError?: boolean }): Promise<{ messages: BackendMessage[] }>;
   runExclusive<T>(fn: () => Promise<T>): Promise<T>;
+  readonly closed?: boolean;
 }
 
 interface BackendMessage {
@@ -133,7 +134,10 @@ function run(db: PgliteProtocol, name: string, text: string, params: unknown[]):
     PREPARED.set(db, statements);
   }
   const cache = statements;
+  // query() checks this itself; execProtocol does not (the classifier knows this message).
+  if (db.closed) return Promise.reject(new Error('PGlite is closed'));
   return db.runExclusive(async () => {
+    if (db.closed) throw new Error('PGlite is closed');
     const prepared = cache.has(text);
     let fields = cache.get(text) ?? null;
     const w = new Writer();
