@@ -6,7 +6,7 @@ import { fakeModel } from '@langchain/core/testing';
 import { createAgent } from 'langchain';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getWeather } from './helpers.js';
-import { api, childrenOf, memoryTracing, type FinishedSpan } from './otel.js';
+import { api, childrenOf, memoryTracing, recordingLogger, type FinishedSpan } from '../../../test/support/otel.js';
 
 // Issue 18 on the LangChain wrapper and middleware: one span per turn with the store's calls
 // under it, and the wrapper's warnings through its `logger` option (ids and counts, never content).
@@ -23,13 +23,6 @@ const storeCalls = (spans: readonly FinishedSpan[], turn: FinishedSpan) =>
   childrenOf(spans, turn)
     .filter((s) => s.attributes['db.operation.name'] !== undefined)
     .map((s) => s.name);
-
-function recordingLogger() {
-  const records: { level: string; fields: Record<string, unknown>; message: string }[] = [];
-  const at = (level: string) => (fields: Record<string, unknown>, message: string) => records.push({ level, fields, message });
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  return { logger, records };
-}
 
 describe('turn spans (LangChain, memory store)', () => {
   it('wrapper invoke: one INTERNAL span per turn, readHistory and appendRun its children, no content', async () => {

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryStore } from '@agent-sessions/core';
 import { withSessionStorage } from '@agent-sessions/langchain';
@@ -7,27 +5,19 @@ import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messa
 import { fakeModel } from '@langchain/core/testing';
 import { createAgent } from 'langchain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { captureLog, readmeSnippets, runSnippet } from '../../../test/support/readme.js';
 import { describeMessages, getWeather } from './helpers.js';
 
 const here = import.meta.dirname;
 
-function snippets(): string[] {
-  const readme = readFileSync(join(here, '..', 'README.md'), 'utf8');
-  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-}
+const snippets = () => readmeSnippets(join(here, '..'));
 
 /** Runs a snippet as a module of its own, with its hosted model swapped for an offline one. */
-async function runSnippet(code: string, model: unknown): Promise<void> {
+async function runHostedSnippet(code: string, model: unknown): Promise<void> {
   const hosted = "model: 'openai:gpt-4.1-mini'";
   expect(code).toContain(hosted);
   (globalThis as { __readmeModel?: unknown }).__readmeModel = model;
-  const file = join(here, `.snippet-${randomUUID()}.ts`);
-  writeFileSync(file, code.replace(hosted, 'model: (globalThis as any).__readmeModel'));
-  try {
-    await import(/* @vite-ignore */ file);
-  } finally {
-    rmSync(file, { force: true });
-  }
+  await runSnippet(here, code.replace(hosted, 'model: (globalThis as any).__readmeModel'));
 }
 
 describe('README', () => {
@@ -38,9 +28,8 @@ describe('README', () => {
       .respondWithTools([{ name: 'get_weather', args: { city: 'Paris' } }])
       .respond(new AIMessage('Sunny in Paris.'))
       .respond(new AIMessage('Sunny tomorrow too.'));
-    const logged: unknown[] = [];
-    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void logged.push(...args));
-    await runSnippet(snippets()[0]!, model);
+    const logged = captureLog();
+    await runHostedSnippet(snippets()[0]!, model);
     expect(logged).toEqual(['Sunny tomorrow too.']);
     const seen = describeMessages(model.calls.at(-1)!.messages as BaseMessage[]);
     expect(seen[0]).toBe('human:Weather in Paris?');
@@ -84,12 +73,11 @@ describe('README: session summaries', () => {
       });
     }
     (globalThis as { __readmeSummaryModel?: unknown }).__readmeSummaryModel = summaryModel;
-    const logged: unknown[] = [];
-    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void logged.push(...args));
+    const logged = captureLog();
     const snippet = snippets().find((s) => s.includes('langchainSummarizer'));
     const hostedSummary = "await initChatModel('openai:gpt-4.1-nano')";
     expect(snippet).toContain(hostedSummary);
-    await runSnippet(snippet!.replace(hostedSummary, '(globalThis as any).__readmeSummaryModel'), model);
+    await runHostedSnippet(snippet!.replace(hostedSummary, '(globalThis as any).__readmeSummaryModel'), model);
     expect(logged).toEqual(['Miso.']);
     const seen = describeMessages(model.calls[39]!.messages as BaseMessage[]);
     expect(seen[0]).toMatch(/^human:Summary of the earlier conversation[\s\S]*My cat is called Miso\.$/);

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
 import type { SummaryFailure, SummaryOptions } from '@agent-sessions/core';
-import { PostgresStore } from '@agent-sessions/postgres';
 import { SessionChatMessageHistory, langchainSummarizer, withSessionStorage } from '@agent-sessions/langchain';
 import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
 import { fakeModel } from '@langchain/core/testing';
 import { createAgent } from 'langchain';
 import { describe, expect, it, vi } from 'vitest';
 import { describeMessages } from './helpers.js';
-import { STORES } from './stores.js';
+import { STORES } from '../../../test/support/stores.js';
+import { factSummary, failingSummarizer, foldTwoInstancesAtOnce, gatedSummarizer } from '../../../test/support/summary.js';
 
 const sid = (label: string) => `${label}-${randomUUID()}`;
 const cfg = (sessionId: string) => ({ configurable: { sessionId } });
@@ -21,11 +20,7 @@ function factModel(turns = 200) {
   const model = fakeModel();
   for (let i = 0; i < turns; i++) {
     model.respond((messages: BaseMessage[]) => {
-      const input = String(messages.at(-1)!.content);
-      const previous = /Summary so far:\n([\s\S]*?)\n\nNext part/.exec(input)?.[1] ?? '(none)';
-      const next = input.split('Next part of the conversation:\n')[1] ?? '';
-      const facts = next.split('\n').filter((l) => l.startsWith('user: My '));
-      return new AIMessage([previous === '(none)' ? '' : previous, ...facts].filter(Boolean).join('\n'));
+      return new AIMessage(factSummary(String(messages.at(-1)!.content)));
     });
   }
   return model;
@@ -68,12 +63,7 @@ describe.each(STORES)('LangChain session summaries on $name', ({ open }) => {
 
   it('by default the summary is made after the result is returned, without delaying it', async () => {
     const store = await open();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const summarizer = vi.fn(async (previous: string | null) => {
-      await gate;
-      return `${previous ?? ''}+`;
-    });
+    const { summarizer, release } = gatedSummarizer();
     const chat = withSessionStorage(chatModel(3), { store, window: { lastRuns: 1 }, summary: { summarizer } });
     const sessionId = sid('background');
     await chat.invoke('one', cfg(sessionId));
@@ -88,11 +78,7 @@ describe.each(STORES)('LangChain session summaries on $name', ({ open }) => {
   it('a failing summarizer never fails a turn; the runs are folded on a later turn, once', async () => {
     const store = await open();
     const failures: SummaryFailure[] = [];
-    let failing = 2;
-    const summarizer: SummaryOptions['summarizer'] = async (previous, runs) => {
-      if (failing-- > 0) throw new Error('summary model unavailable');
-      return `${previous ?? ''}[${runs.map((r) => r.seq).join(',')}]`;
-    };
+    const summarizer = failingSummarizer(2);
     const chat = withSessionStorage(chatModel(6), {
       store,
       window: { lastRuns: 2 },
@@ -129,30 +115,9 @@ describe.each(STORES)('LangChain session summaries on $name', ({ open }) => {
 
 describe('LangChain summaries: two instances over one PostgreSQL (PGlite) at once', () => {
   it('every run is folded exactly once however the two interleave', async () => {
-    const db = new PGlite();
-    const a = new PostgresStore({ client: db });
-    const b = new PostgresStore({ client: db });
-    try {
-      const summarizer: SummaryOptions['summarizer'] = async (previous, runs) => {
-        await new Promise((r) => setTimeout(r, 5));
-        return `${previous ?? ''}[${runs.map((r) => r.seq).join(',')}]`;
-      };
-      const options = { window: { lastRuns: 3 }, summary: { summarizer, await: true } };
-      const first = withSessionStorage(chatModel(30), { store: a, ...options });
-      const second = withSessionStorage(chatModel(30), { store: b, ...options });
-      const sessionId = sid('two');
-      for (let round = 1; round <= 15; round++) {
-        await Promise.all([first.invoke(`a ${round}`, cfg(sessionId)), second.invoke(`b ${round}`, cfg(sessionId))]);
-      }
-      const header = await a.getSession({ agentId: 'default', sessionId });
-      const folded = [...header!.summary!.matchAll(/\[([\d,]*)\]/g)].flatMap((m) => m[1]!.split(',').map(Number));
-      expect(header!.lastSeq).toBe(30);
-      expect(folded).toEqual(Array.from({ length: header!.summarySeq }, (_, i) => i + 1));
-      expect(header!.summarySeq).toBeGreaterThanOrEqual(25);
-    } finally {
-      await a.close();
-      await b.close();
-      await db.close();
-    }
+    await foldTwoInstancesAtOnce('default', (store, options) => {
+      const chat = withSessionStorage(chatModel(30), { store, ...options });
+      return (input, sessionId) => chat.invoke(input, cfg(sessionId));
+    });
   }, 60_000);
 });

@@ -8,7 +8,7 @@ import { createAgent, humanInTheLoopMiddleware, tool } from 'langchain';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { describeItems, describeMessages, runsOf } from './helpers.js';
-import { STORES } from './stores.js';
+import { STORES } from '../../../test/support/stores.js';
 
 const sid = (label: string) => `${label}-${randomUUID()}`;
 const cfg = (sessionId: string, userId?: string) => ({ configurable: { sessionId, userId } });

@@ -4,7 +4,7 @@ import { Agent, type AgentInputItem } from '@openai/agents';
 import { ScriptedModel, assistantMessage } from '@openai/agents/testing';
 import { describe, expect, it } from 'vitest';
 import { requestInputs, texts } from './helpers.js';
-import { STORES } from './stores.js';
+import { STORES } from '../../../test/support/stores.js';
 
 // The native Session changes history with appends that carry markers (`replaces`: the items of
 // the history before them they replace). The wrapper's window applies them too, so a session

@@ -7,7 +7,7 @@ import { ScriptedModel, assistantMessage, functionCall } from '@openai/agents/te
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import './helpers.js';
-import { api, childrenOf, memoryTracing } from './otel.js';
+import { api, childrenOf, memoryTracing, recordingLogger } from '../../../test/support/otel.js';
 
 // Issue 18 on the wrapper: one span per turn with the store's calls under it, and the wrapper's
 // warnings through its `logger` option (ids and counts, never content).
@@ -22,14 +22,6 @@ afterEach(() => tracing.exporter.reset());
 function chatAgent(name: string, answers: string[]) {
   const model = new ScriptedModel(answers.map((a) => [assistantMessage(a)]));
   return new Agent({ name, instructions: 'Be brief.', model });
-}
-
-/** A logger that keeps every call, as pino would receive it: (fields, message). */
-function recordingLogger() {
-  const records: { level: string; fields: Record<string, unknown>; message: string }[] = [];
-  const at = (level: string) => (fields: Record<string, unknown>, message: string) => records.push({ level, fields, message });
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  return { logger, records };
 }
 
 describe('turn spans (OpenAI Agents wrapper, memory store)', () => {

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryStore } from '@agent-sessions/core';
 import { withSessionStorage } from '@agent-sessions/openai-agents';
 import { Agent, setDefaultModelProvider, type Model } from '@openai/agents';
 import { ScriptedModel, assistantMessage, modelResponder } from '@openai/agents/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { captureLog, readmeSnippets, runSnippet } from '../../../test/support/readme.js';
 import { requestInputs, texts } from './helpers.js';
 
 const here = import.meta.dirname;
@@ -18,21 +17,7 @@ let route: (name?: string) => Model = () => {
 setDefaultModelProvider({ getModel: async (name?: string) => route(name) });
 
 /** The TypeScript snippets of this package's README, in order. */
-function snippets(): string[] {
-  const readme = readFileSync(join(here, '..', 'README.md'), 'utf8');
-  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-}
-
-/** Runs a snippet as a module of its own (imports resolve as the published package names do). */
-async function runSnippet(code: string): Promise<void> {
-  const file = join(here, `.snippet-${randomUUID()}.ts`);
-  writeFileSync(file, code);
-  try {
-    await import(/* @vite-ignore */ file);
-  } finally {
-    rmSync(file, { force: true });
-  }
-}
+const snippets = () => readmeSnippets(join(here, '..'));
 
 describe('README', () => {
   // Each test file runs in its own process: the default provider set here stays in this file.
@@ -42,11 +27,10 @@ describe('README', () => {
     const model = new ScriptedModel([[assistantMessage('Noted: order 1234.')], [assistantMessage('It is 1234.')]]);
     // The snippet's agent names no model: the SDK's default provider serves the offline model.
     route = () => model;
-    const logged: unknown[] = [];
-    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void logged.push(...args));
+    const logged = captureLog();
     const [first] = snippets();
     expect(first).toContain("withSessionStorage(agent, { store: new MemoryStore() })");
-    await runSnippet(first!);
+    await runSnippet(here, first!);
     expect(logged[0]).toMatch(/^sess_/);
     expect(logged[1]).toBe('It is 1234.');
     expect(texts(requestInputs(model)[1]!)).toEqual([
@@ -86,11 +70,10 @@ describe('README: session summaries', () => {
       ),
     );
     route = (name) => (name === 'gpt-4.1-nano' ? summaryModel : model);
-    const logged: unknown[] = [];
-    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void logged.push(...args));
+    const logged = captureLog();
     const snippet = snippets().find((s) => s.includes('openAIAgentsSummarizer'));
     expect(snippet).toBeDefined();
-    await runSnippet(snippet!);
+    await runSnippet(here, snippet!);
     expect(logged).toEqual(['Rex.']);
     const seen = texts(requestInputs(model)[39]!);
     expect(seen[0]).toMatch(/^user: Summary of the earlier conversation[\s\S]*My dog is called Rex\.$/);

@@ -1,4 +1,4 @@
-import { STORES } from './stores.js';
+import { STORES } from '../../../test/support/stores.js';
 import { sdkSessionSuite } from './sdk-cases.js';
 
 // The SDK's own session expectations on memory and on PostgreSQL (PGlite in memory).

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
 import type { SummaryFailure, SummaryOptions } from '@agent-sessions/core';
-import { PostgresStore } from '@agent-sessions/postgres';
 import { AgentSessionsSession, openAIAgentsSummarizer, withSessionStorage } from '@agent-sessions/openai-agents';
 import { Agent, run } from '@openai/agents';
 import { ScriptedModel, assistantMessage, modelResponder } from '@openai/agents/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { requestInputs, texts } from './helpers.js';
-import { STORES } from './stores.js';
+import { STORES } from '../../../test/support/stores.js';
+import { factSummary, failingSummarizer, foldTwoInstancesAtOnce, gatedSummarizer, seqSummarizer } from '../../../test/support/summary.js';
 
 const sid = (label: string) => `${label}-${randomUUID()}`;
 
@@ -23,10 +22,7 @@ function factModel(turns = 200) {
     Array.from({ length: turns }, () =>
       modelResponder((call) => {
         const input = texts(typeof call.request.input === 'string' ? [{ role: 'user', content: call.request.input, type: 'message' }] : call.request.input).join('\n');
-        const previous = /Summary so far:\n([\s\S]*?)\n\nNext part/.exec(input)?.[1] ?? '(none)';
-        const next = input.split('Next part of the conversation:\n')[1] ?? '';
-        const facts = next.split('\n').filter((l) => l.startsWith('user: My '));
-        return [assistantMessage([previous === '(none)' ? '' : previous, ...facts].filter(Boolean).join('\n'))];
+        return [assistantMessage(factSummary(input))];
       }),
     ),
   );
@@ -58,12 +54,7 @@ describe.each(STORES)('OpenAI Agents session summaries on $name', ({ open }) => 
 
   it('by default the result comes back before the summary is made; a streamed turn too', async () => {
     const store = await open();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const summarizer = vi.fn(async (previous: string | null) => {
-      await gate;
-      return `${previous ?? ''}+`;
-    });
+    const { summarizer, release } = gatedSummarizer();
     const { agent } = chatAgent('background', 3);
     const wrapped = withSessionStorage(agent, { store, window: { lastRuns: 1 }, summary: { summarizer } });
     const first = await wrapped.run('one');
@@ -81,11 +72,7 @@ describe.each(STORES)('OpenAI Agents session summaries on $name', ({ open }) => 
   it('a failing summarizer never fails a turn; the runs are folded on a later turn, once', async () => {
     const store = await open();
     const failures: SummaryFailure[] = [];
-    let failing = 2;
-    const summarizer: SummaryOptions['summarizer'] = async (previous, runs) => {
-      if (failing-- > 0) throw new Error('summary model unavailable');
-      return `${previous ?? ''}[${runs.map((r) => r.seq).join(',')}]`;
-    };
+    const summarizer = failingSummarizer(2);
     const { agent } = chatAgent('failing', 6);
     const wrapped = withSessionStorage(agent, { store, window: { lastRuns: 2 }, summary: { summarizer, await: true, onError: (f) => failures.push(f) } });
     const first = await wrapped.run('turn 1');
@@ -145,7 +132,7 @@ describe.each(STORES)('OpenAI Agents session summaries on $name', ({ open }) => 
 
   it("the native Session renders the summary; summarize() folds after the SDK's own run()", async () => {
     const store = await open();
-    const summary: SummaryOptions = { summarizer: async (prev, runs) => `${prev ?? ''}[${runs.map((r) => r.seq).join(',')}]` };
+    const summary: SummaryOptions = { summarizer: seqSummarizer() };
     const { agent } = chatAgent('native', 0);
     const wrapped = withSessionStorage(agent, { store, window: { lastRuns: 2 }, summary });
     const session = wrapped.session({ sessionId: sid('native') });
@@ -158,30 +145,9 @@ describe.each(STORES)('OpenAI Agents session summaries on $name', ({ open }) => 
 
 describe('OpenAI Agents summaries: two instances over one PostgreSQL (PGlite) at once', () => {
   it('every run is folded exactly once however the two interleave', async () => {
-    const db = new PGlite();
-    const a = new PostgresStore({ client: db });
-    const b = new PostgresStore({ client: db });
-    try {
-      const summarizer: SummaryOptions['summarizer'] = async (previous, runs) => {
-        await new Promise((r) => setTimeout(r, 5));
-        return `${previous ?? ''}[${runs.map((r) => r.seq).join(',')}]`;
-      };
-      const options = { window: { lastRuns: 3 }, summary: { summarizer, await: true } };
-      const first = withSessionStorage(chatAgent('two', 15).agent, { store: a, ...options });
-      const second = withSessionStorage(chatAgent('two', 15).agent, { store: b, ...options });
-      const sessionId = sid('two');
-      for (let round = 1; round <= 15; round++) {
-        await Promise.all([first.run(`a ${round}`, { sessionId }), second.run(`b ${round}`, { sessionId })]);
-      }
-      const header = await a.getSession({ agentId: 'two', sessionId });
-      const folded = [...header!.summary!.matchAll(/\[([\d,]*)\]/g)].flatMap((m) => m[1]!.split(',').map(Number));
-      expect(header!.lastSeq).toBe(30);
-      expect(folded).toEqual(Array.from({ length: header!.summarySeq }, (_, i) => i + 1));
-      expect(header!.summarySeq).toBeGreaterThanOrEqual(25);
-    } finally {
-      await a.close();
-      await b.close();
-      await db.close();
-    }
+    await foldTwoInstancesAtOnce('two', (store, options) => {
+      const wrapped = withSessionStorage(chatAgent('two', 15).agent, { store, ...options });
+      return (input, sessionId) => wrapped.run(input, { sessionId });
+    });
   }, 60_000);
 });

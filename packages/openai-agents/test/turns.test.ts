@@ -6,7 +6,7 @@ import { ScriptedModel, assistantMessage, functionCall, modelResponder } from '@
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { requestInputs, texts, types } from './helpers.js';
-import { STORES } from './stores.js';
+import { STORES } from '../../../test/support/stores.js';
 
 const sid = (label: string) => `${label}-${randomUUID()}`;
 

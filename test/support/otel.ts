@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
+import type { Logger } from '@agent-sessions/core';
 // Types only (erased at run time): the OpenTelemetry packages are core's dev dependencies, and
-// this package does not list them, so they are loaded from core's install.
-import type * as Api from '../../core/node_modules/@opentelemetry/api';
-import type * as ContextHooks from '../../core/node_modules/@opentelemetry/context-async-hooks';
-import type * as TraceBase from '../../core/node_modules/@opentelemetry/sdk-trace-base';
+// the adapter packages do not list them, so they are loaded from core's install.
+import type * as Api from '../../packages/core/node_modules/@opentelemetry/api';
+import type * as ContextHooks from '../../packages/core/node_modules/@opentelemetry/context-async-hooks';
+import type * as TraceBase from '../../packages/core/node_modules/@opentelemetry/sdk-trace-base';
 
-const fromCore = createRequire(new URL('../../core/package.json', import.meta.url));
+const fromCore = createRequire(new URL('../../packages/core/package.json', import.meta.url));
 export const api = fromCore('@opentelemetry/api') as typeof Api;
 const { AsyncLocalStorageContextManager } = fromCore('@opentelemetry/context-async-hooks') as typeof ContextHooks;
 const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = fromCore('@opentelemetry/sdk-trace-base') as typeof TraceBase;
@@ -27,4 +28,12 @@ export function memoryTracing() {
 /** The spans under `parent` (direct children), in the order they ended. */
 export function childrenOf(spans: readonly FinishedSpan[], parent: FinishedSpan): FinishedSpan[] {
   return spans.filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId);
+}
+
+/** A logger that keeps every call, as pino would receive it: (fields, message). */
+export function recordingLogger() {
+  const records: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+  const at = (level: string) => (fields: Record<string, unknown>, message: string) => records.push({ level, fields, message });
+  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return { logger, records };
 }

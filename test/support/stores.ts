@@ -4,8 +4,8 @@ import { PostgresStore } from '@agent-sessions/postgres';
 import { afterAll } from 'vitest';
 
 /**
- * The stores every behaviour test runs on: memory, and a real PostgreSQL engine (PGlite in
- * memory, no server needed). One PGlite per test file: tests use their own session ids.
+ * The stores every adapter behaviour test runs on: memory, and a real PostgreSQL engine (PGlite
+ * in memory, no server needed). One PGlite per test file: tests use their own session ids.
  */
 let pglite: { db: PGlite; store: PostgresStore } | undefined;
 afterAll(async () => {
