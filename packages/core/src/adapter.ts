@@ -53,7 +53,7 @@ export {
 } from './turn.js';
 export { turnLabels, contentText, type ItemText } from './labels.js';
 export { transcript, type TranscriptTurn } from './transcript.js';
-export { withTurnSpan, ATTR } from './ops/telemetry.js';
+export { withTurnSpan, openTurn, ATTR, type OpenTurn } from './ops/telemetry.js';
 export type { TurnSpanAttributes, CallRecorder, TelemetryOption } from './ops/telemetry-types.js';
-export { opsLogger, type Logger, type OpsLogger } from './ops/logger.js';
+export { opsLogger, adapterLogger, summaryLogger, warnWindowCut, type Logger, type OpsLogger } from './ops/logger.js';
 export * from './summary/index.js';

@@ -1,6 +1,7 @@
 // How a framework turn becomes a stored run: defined once here, used by every adapter, so the
 // same event is the same record whatever the framework (see "How a turn is stored" in the README).
 import { AgentSessionsError, isAgentSessionsError, type ErrorCode } from './errors.js';
+import type { OpsLogger } from './ops/logger.js';
 import type { SessionStore } from './session-store.js';
 import type { AppendRunInput, AppendRunResult, JsonObject, Run, RunStatus, SessionHeader, SessionRef } from './types.js';
 import type { ItemCodec } from './window/codec.js';
@@ -197,6 +198,8 @@ async function findRun(store: SessionStore, ref: SessionRef, runId: string): Pro
  * compare-and-set on the session's version (`updateSession`), kept in `state[RESUME_STATE_KEY]`.
  * A second claim fails with AlreadyResumedError (`conflict`) carrying the stored outcome. A claim
  * whose run never landed expires after RESUME_LEASE_MS; `releaseResume` frees it after a failure.
+ * With `log`, taking over such an expired claim (that resume most likely died mid-run) is a
+ * warning (ids only).
  */
 export async function claimResume(
   store: SessionStore,
@@ -205,13 +208,15 @@ export async function claimResume(
   resumeRunId: string,
   source: string,
   now: number = Date.now(),
+  log?: OpsLogger,
 ): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const header = await store.getSession(ref);
     if (!header) throw sessionNotFound(ref, source);
     const claims = claimsOf(header);
     const held = claims[interruptedRunId];
-    if (held && held.runId !== resumeRunId) {
+    const takesOver = held !== undefined && held.runId !== resumeRunId;
+    if (takesOver) {
       const run = await findRun(store, ref, held.runId);
       if (run || now - held.at < RESUME_LEASE_MS) throw new AlreadyResumedError(interruptedRunId, run, source);
     }
@@ -222,6 +227,14 @@ export async function claimResume(
     const next: JsonObject = Object.fromEntries([...kept, [interruptedRunId, { runId: resumeRunId, at: now }]]);
     try {
       await store.updateSession({ ...ref, expectedVersion: header.version, state: { ...header.state, [RESUME_STATE_KEY]: next } });
+      if (takesOver) {
+        log?.warn('resume claim taken over: an earlier resume of this interrupted run never stored its run and its lease expired', {
+          agentId: ref.agentId,
+          sessionId: ref.sessionId,
+          interruptedRunId,
+          previousResumeRunId: typeof held.runId === 'string' ? held.runId : undefined,
+        });
+      }
       return;
     } catch (err) {
       // Another write landed between the read and the update: read again (it may be a rival claim).

@@ -1,10 +1,10 @@
-import { ATTR, generateRunId, withTurnSpan, type AppendRunResult, type CallRecorder } from '@agent-sessions/core/adapter';
+import { ATTR, generateRunId, openTurn, withTurnSpan, type AppendRunResult, type CallRecorder, type OpenTurn } from '@agent-sessions/core/adapter';
 import { RemoveMessage, type BaseMessage } from '@langchain/core/messages';
 import { createMiddleware } from 'langchain';
 import { z } from 'zod/v4';
 import type { SessionStorageOptions } from './options.js';
 import { checkConfigurable } from './configurable.js';
-import { OpenTurn, TURN_SPAN } from './ops.js';
+import { TURN_SPAN } from './ops.js';
 import { DEFAULT_AGENT_ID, SOURCE, announce, checkOptions, loadTurnHistory, resolveSession, saveFailure, saveRun, type ResolvedSession } from './session.js';
 
 /** LangGraph's marker that clears the messages channel (`REMOVE_ALL_MESSAGES` in `@langchain/langgraph`). */
@@ -94,7 +94,7 @@ export function sessionStorageMiddleware(options: SessionStorageMiddlewareOption
     stateSchema,
     beforeAgent: async (state, runtime) => {
       const runId = generateRunId();
-      const turn = new OpenTurn(attributes, options.telemetry);
+      const turn = openTurn(TURN_SPAN, attributes, { telemetry: options.telemetry });
       open.set(runId, turn);
       const timer = setTimeout(() => {
         void turn.run(async (span) => span.set({ 'agent_sessions.turn.unfinished': true }));

@@ -14,6 +14,8 @@ import {
   foldSummary,
   summaryWindow,
   validateSummary,
+  summaryLogger,
+  warnWindowCut,
   type AppendRunInput,
   type AppendRunResult,
   type JsonObject,
@@ -23,7 +25,7 @@ import {
   type TurnEnd, turnLabels } from '@agent-sessions/core/adapter';
 import type { BaseMessage, StoredMessage } from '@langchain/core/messages';
 import { asItems, fromStoredMessages, langchainCodec, sumUsage, toStoredMessages, LANGCHAIN_FORMAT } from './codec.js';
-import { checkLogger, logOf, summaryLogger, warnWindowCut } from './ops.js';
+import { checkLogger, logOf } from './ops.js';
 import { langchainSummaryItem } from './summary.js';
 import type { SessionInfo, SessionStorageOptions } from './options.js';
 

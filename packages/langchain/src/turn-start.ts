@@ -1,10 +1,10 @@
-import { AgentSessionsError, AlreadyResumedError, generateRunId, sessionNotFound } from '@agent-sessions/core/adapter';
+import { AgentSessionsError, AlreadyResumedError, claimResume, generateRunId, sessionNotFound } from '@agent-sessions/core/adapter';
 import { RemoveMessage, type BaseMessage } from '@langchain/core/messages';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { checkConfigurable } from './configurable.js';
 import { hasCheckpointer, isCommand, isGraph } from './detect.js';
 import { inputMessagesOf, invalid, threadReader, type Target } from './input.js';
-import { claimResumeLogged, logOf } from './ops.js';
+import { logOf } from './ops.js';
 import type { SessionStorageOptions } from './options.js';
 import {
   SOURCE,
@@ -137,7 +137,7 @@ async function startResume(
     );
   }
   const runId = generateRunId();
-  await claimResumeLogged(options.store, ref(session), latest.runId, runId, logOf(options));
+  await claimResume(options.store, ref(session), latest.runId, runId, SOURCE, Date.now(), logOf(options));
   const pending = itemIds(latest);
   const prior = thread.messages.filter((m) => typeof m.id !== 'string' || !pending.has(m.id));
   return { session, runId, history: historyOf(prior), inputMessages: [], callInput: input, config, stateInput: true, resumes: latest.runId, signal: callConfig?.signal };

@@ -1,11 +1,11 @@
-import { ATTR, AgentSessionsError, releaseResume, withTurnSpan, type AppendRunResult, type CallRecorder } from '@agent-sessions/core/adapter';
+import { ATTR, AgentSessionsError, openTurn, releaseResume, withTurnSpan, type AppendRunResult, type CallRecorder } from '@agent-sessions/core/adapter';
 import { AIMessage, BaseMessage, isBaseMessage } from '@langchain/core/messages';
 import { Runnable, mergeConfigs, type RunnableConfig } from '@langchain/core/runnables';
 import { AsyncGeneratorWithSetup, IterableReadableStream } from '@langchain/core/utils/stream';
 import { ensureId } from './codec.js';
 import { isGraph, isLangChainAgent, isLangChainRunnable, type AgentLike } from './detect.js';
 import { Accumulator, FinalOutput, invalid, isRecord, type Target } from './input.js';
-import { OpenTurn, TURN_SPAN } from './ops.js';
+import { TURN_SPAN } from './ops.js';
 import type { SessionStorageOptions } from './options.js';
 import { DEFAULT_AGENT_ID, SOURCE, checkOptions, expectedLastSeq, newMessages, ref, saveFailure, saveRun, type ResolvedSession } from './session.js';
 import { startTurn, type Turn } from './turn-start.js';
@@ -90,7 +90,7 @@ export class SessionRunnable<
   private async *streamRun(input: RunInput, options?: Partial<CallOptions>): AsyncGenerator<RunOutput> {
     // The turn's span stays open while the caller reads the stream; it ends once the turn is
     // stored (or recorded as failed or cancelled). Store calls run inside it, so they nest.
-    const turn = new OpenTurn(this.spanAttributes(true), this.sessionOptions.telemetry);
+    const turn = openTurn(TURN_SPAN, this.spanAttributes(true), { telemetry: this.sessionOptions.telemetry });
     let outcome: unknown;
     try {
       const run = await turn.run(async (span) => {

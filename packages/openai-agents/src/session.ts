@@ -1,11 +1,14 @@
 import {
   AgentSessionsError,
+  adapterLogger,
   foldSummary,
   generateSessionId,
   isAgentSessionsError,
+  summaryLogger,
   summaryWindow,
   validateSummary,
   validateWindow,
+  warnWindowCut,
   type Duration,
   type JsonObject,
   type JsonValue,
@@ -40,7 +43,6 @@ import {
   sameItems,
   type HistoryMarker,
 } from './history.js';
-import { summaryLogger, warnWindowCut, wrapperLogger } from './ops.js';
 import { openAIAgentsSummaryItem } from './summary.js';
 
 const SOURCE = 'openai-agents';
@@ -132,7 +134,7 @@ export class AgentSessionsSession implements RunContextAwareSession<unknown> {
     this.windowOptions = summaryWindow(this.baseWindow, this.summary, openAIAgentsSummaryItem);
     this.ttl = options.ttl;
     this.sessionMetadata = options.sessionMetadata;
-    this.log = wrapperLogger(options.logger);
+    this.log = adapterLogger(options.logger, SOURCE);
   }
 
   private get ref(): SessionRef {

@@ -1,12 +1,16 @@
 import {
   AgentSessionsError,
   ATTR,
+  adapterLogger,
   assertId,
+  claimResume,
   authorizeTurn,
   generateRunId,
   generateSessionId,
   refuseMisspeltKeys,
   releaseResume,
+  summaryLogger,
+  warnWindowCut,
   validateWindow,
   validateSummary,
   foldSummary,
@@ -46,7 +50,6 @@ import type {
   WithSessionStorageOptions,
 } from './options.js';
 import { loadModelWindow } from './history.js';
-import { claimResumeLogged, summaryLogger, warnWindowCut, wrapperLogger } from './ops.js';
 import { persistTurn, recordFailure, type TurnContext } from './record.js';
 import { RESUME_SEARCH_RUNS, SOURCE, findPendingTurn, newestInterrupted, rememberPending } from './resume.js';
 import { AgentSessionsSession } from './session.js';
@@ -99,7 +102,7 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
     this.staleHistory = options.staleHistory ?? 'interleave';
     this.telemetry = options.telemetry ?? true;
     this.logger = options.logger;
-    this.log = wrapperLogger(options.logger);
+    this.log = adapterLogger(options.logger, SOURCE);
   }
 
   /**
@@ -170,7 +173,7 @@ export class SessionAgent<TAgent extends Agent<any, any> = Agent<any, any>> {
     });
     if (prior) {
       // Before anything runs (tools included): a second resume of this interruption stops here.
-      await claimResumeLogged(this.store, ref, prior.runId, runId, this.log);
+      await claimResume(this.store, ref, prior.runId, runId, SOURCE, Date.now(), this.log);
     } else {
       // A new turn reads its history with the session's header (one round trip), and is
       // authorised with it, before the model is called.

@@ -1,4 +1,5 @@
 import { invalidInput } from '../errors.js';
+import type { SessionRef } from '../types.js';
 
 // The `logger` option: any object with debug/info/warn/error (pino, bunyan, console, ...). Core
 // calls it pino-style, `logger.warn(fields, message)`, with fields that never hold session
@@ -71,6 +72,32 @@ export function opsLogger(logger: Logger | null | undefined, source: string | ((
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
   };
+}
+
+/**
+ * An adapter wrapper's `logger` option, checked when the wrapper is built (`invalid_input` unless
+ * absent or with the four methods), as an OpsLogger (silent without one).
+ */
+export function adapterLogger(logger: unknown, source: string): OpsLogger {
+  if (logger === undefined) return SILENT;
+  assertLogger(logger, source);
+  return opsLogger(logger, source);
+}
+
+/** The logger foldSummary reports to: the wrapper's when it has one, else (undefined) the store's. */
+export function summaryLogger(log: OpsLogger): OpsLogger | undefined {
+  return log.enabled ? log : undefined;
+}
+
+/** A window that left history items out (its item or token limit, or a broken pair repaired away). */
+export function warnWindowCut(log: OpsLogger, ref: SessionRef, dropped: number, kept: number): void {
+  if (dropped <= 0) return;
+  log.warn(`the window left out ${dropped} history item(s) (window limits or tool-call pair repair)`, {
+    agentId: ref.agentId,
+    sessionId: ref.sessionId,
+    dropped,
+    kept,
+  });
 }
 
 /** Masks `user:password@` in URLs and `password=...` pairs, which driver messages sometimes carry. */

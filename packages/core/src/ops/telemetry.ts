@@ -268,3 +268,64 @@ export async function withTurnSpan<T>(
     span.end();
   }
 }
+
+/**
+ * A turn span that stays open across calls that do not nest (a stream's generator, a
+ * middleware's before and after hooks): each `run(task)` executes inside the span's context, so
+ * the store calls it makes are children of the turn; `end()` closes the span (with the error's
+ * code, if given). Made by `openTurn`.
+ */
+export class OpenTurn {
+  private readonly queue: (() => Promise<void>)[] = [];
+  private wake: (() => void) | undefined;
+  private ended = false;
+  private error: unknown;
+  private recorder: CallRecorder = NO_RECORDER;
+  /** Settles once the span has ended; never rejects. */
+  readonly closed: Promise<void>;
+
+  constructor(name: string, attributes: TurnSpanAttributes, telemetry: TelemetryOption | undefined) {
+    this.closed = withTurnSpan(
+      name,
+      attributes,
+      async (span) => {
+        this.recorder = span;
+        for (;;) {
+          while (this.queue.length > 0) await this.queue.shift()!();
+          if (this.ended) {
+            if (this.error !== undefined) throw this.error;
+            return;
+          }
+          await new Promise<void>((resolve) => (this.wake = resolve));
+          this.wake = undefined;
+        }
+      },
+      { telemetry },
+    ).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** Runs `task` inside the turn's span (directly once the turn has ended). */
+  run<T>(task: (span: CallRecorder) => Promise<T>): Promise<T> {
+    if (this.ended) return task(this.recorder);
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push(() => task(this.recorder).then(resolve, reject));
+      this.wake?.();
+    });
+  }
+
+  /** Ends the span once queued tasks are done; an error marks it failed. Later calls do nothing. */
+  end(error?: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.error = error;
+    this.wake?.();
+  }
+}
+
+/** Opens a turn span (`withTurnSpan`'s span) that later calls run inside until `end()`. */
+export function openTurn(name: string, attributes: TurnSpanAttributes, options: { telemetry?: TelemetryOption | undefined } = {}): OpenTurn {
+  return new OpenTurn(name, attributes, options.telemetry);
+}
