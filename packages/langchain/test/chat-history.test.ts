@@ -2,14 +2,13 @@ import { SessionChatMessageHistory } from '@agent-sessions/langchain';
 import { AIMessage, HumanMessage } from '@langchain/core/messages';
 import { ChatPromptTemplate, MessagesPlaceholder } from '@langchain/core/prompts';
 import { RunnableWithMessageHistory } from '@langchain/core/runnables';
-import { fakeModel } from '@langchain/core/testing';
 import { describe, expect, it } from 'vitest';
-import { describeItems, describeMessages, newStore, runsOf } from './helpers.js';
+import { answering, describeMessages, expectTwoTurns, newStore, runsOf } from './helpers.js';
 
 describe('SessionChatMessageHistory', () => {
   it('backs RunnableWithMessageHistory: one run per turn, history handed to the prompt', async () => {
     const store = newStore();
-    const model = fakeModel().respond(new AIMessage('Hi Bo.')).respond(new AIMessage('Your name is Bo.'));
+    const model = answering('Hi Bo.', 'Your name is Bo.');
     const prompt = ChatPromptTemplate.fromMessages([
       ['system', 'You are helpful.'],
       new MessagesPlaceholder('history'),
@@ -25,16 +24,7 @@ describe('SessionChatMessageHistory', () => {
     await chain.invoke({ question: 'I am Bo.' }, { configurable: { sessionId: 'h1' } });
     const out = await chain.invoke({ question: 'Who am I?' }, { configurable: { sessionId: 'h1' } });
     expect(out.content).toBe('Your name is Bo.');
-    expect(describeMessages(model.calls[1]!.messages)).toEqual([
-      'system:You are helpful.',
-      'human:I am Bo.',
-      'ai:Hi Bo.',
-      'human:Who am I?',
-    ]);
-    expect((await runsOf(store, 'h1')).map(describeItems)).toEqual([
-      ['human:I am Bo.', 'ai:Hi Bo.'],
-      ['human:Who am I?', 'ai:Your name is Bo.'],
-    ]);
+    await expectTwoTurns(model, store, 'h1', [['I am Bo.', 'Hi Bo.'], ['Who am I?', 'Your name is Bo.']], 'You are helpful.');
   });
 
   it('adds, windows and clears messages', async () => {

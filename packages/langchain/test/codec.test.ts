@@ -11,7 +11,7 @@ import { AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage, ty
 import { fakeModel } from '@langchain/core/testing';
 import { createAgent } from 'langchain';
 import { describe, expect, it } from 'vitest';
-import { describeMessages, getWeather, newStore, runsOf } from './helpers.js';
+import { answering, describeMessages, getWeather, newStore, runsOf, weatherModel } from './helpers.js';
 
 const session = (sessionId: string) => ({ configurable: { sessionId } });
 
@@ -120,10 +120,7 @@ describe('langchainCodec', () => {
 
 describe('the model never receives a ToolMessage without the AI message that called it', () => {
   it('when a window edge falls between an AI tool call and its ToolMessage (maxItems)', async () => {
-    const model = fakeModel()
-      .respondWithTools([{ name: 'get_weather', args: { city: 'Kyiv' } }])
-      .respond(new AIMessage('Sunny in Kyiv.'))
-      .respond(new AIMessage('Kyiv.'));
+    const model = weatherModel('Kyiv', 'Sunny in Kyiv.', 'Kyiv.');
     const store = newStore();
     const agent = createAgent({ model, tools: [getWeather] });
     // Run 1 holds: human, ai(tool call), tool, ai. maxItems: 2 cuts between the call and its result.
@@ -148,13 +145,13 @@ describe('the model never receives a ToolMessage without the AI message that cal
     await history.addMessage(new ToolMessage({ content: 'Rainy.', tool_call_id: 'call_q' }));
     await history.addMessage(new AIMessage('Rainy in Quito.'));
 
-    const model = fakeModel().respond(new AIMessage('Quito.'));
+    const model = answering('Quito.');
     const chat = withSessionStorage(model, { store, window: { lastRuns: 3 } });
     await chat.invoke('Which city?', session('split'));
     // Runs 2-4 are in the window; run 2 (the call) has its result in run 3: both kept.
     expect(describeMessages(model.calls[0]!.messages)).toEqual(['ai:', 'tool:Rainy.', 'ai:Rainy in Quito.', 'human:Which city?']);
 
-    const narrow = fakeModel().respond(new AIMessage('Quito.'));
+    const narrow = answering('Quito.');
     await withSessionStorage(narrow, { store, window: { lastRuns: 3 } }).invoke('Again?', session('split'));
     // Now runs 3-5: the ToolMessage's AI message is outside the window, so the ToolMessage goes too.
     expect(describeMessages(narrow.calls[0]!.messages)).toEqual([

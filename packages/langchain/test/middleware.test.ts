@@ -4,16 +4,13 @@ import { fakeModel } from '@langchain/core/testing';
 import { Command, MemorySaver } from '@langchain/langgraph';
 import { createAgent, humanInTheLoopMiddleware } from 'langchain';
 import { describe, expect, it } from 'vitest';
-import { describeItems, describeMessages, getWeather, newStore, runsOf } from './helpers.js';
+import { answering, describeItems, describeMessages, getWeather, newStore, runsOf, weatherModel } from './helpers.js';
 
 const session = (sessionId: string) => ({ configurable: { sessionId } });
 
 describe('sessionStorageMiddleware', () => {
   it('loads history before the agent and saves the new messages after it', async () => {
-    const model = fakeModel()
-      .respondWithTools([{ name: 'get_weather', args: { city: 'Lagos' } }])
-      .respond(new AIMessage('Hot in Lagos.'))
-      .respond(new AIMessage('Lagos.'));
+    const model = weatherModel('Lagos', 'Hot in Lagos.', 'Lagos.');
     const store = newStore();
     const agent = createAgent({ model, tools: [getWeather], middleware: [sessionStorageMiddleware({ store })] });
 
@@ -35,7 +32,7 @@ describe('sessionStorageMiddleware', () => {
   });
 
   it('takes the session from the input state, and returns a generated one in the result', async () => {
-    const model = fakeModel().respond(new AIMessage('Noted.')).respond(new AIMessage('You said: tea.'));
+    const model = answering('Noted.', 'You said: tea.');
     const store = newStore();
     const agent = createAgent({ model, tools: [], middleware: [sessionStorageMiddleware({ store })] });
 
@@ -65,7 +62,7 @@ describe('sessionStorageMiddleware', () => {
   });
 
   it('works when the agent is streamed', async () => {
-    const model = fakeModel().respond(new AIMessage('Streamed.')).respond(new AIMessage('Again.'));
+    const model = answering('Streamed.', 'Again.');
     const store = newStore();
     const agent = createAgent({ model, tools: [], middleware: [sessionStorageMiddleware({ store })] });
     for await (const _ of await agent.stream({ messages: [new HumanMessage('Go.')] }, { ...session('ms'), streamMode: 'updates' })) void _;
@@ -91,11 +88,7 @@ describe('sessionStorageMiddleware', () => {
 
   describe('with a LangGraph checkpointer (MemorySaver) as well', () => {
     it('does not duplicate history: the model sees each message once and each run is stored once', async () => {
-      const model = fakeModel()
-        .respondWithTools([{ name: 'get_weather', args: { city: 'Lima' } }])
-        .respond(new AIMessage('Foggy in Lima.'))
-        .respond(new AIMessage('Lima.'))
-        .respond(new AIMessage('Still Lima.'));
+      const model = weatherModel('Lima', 'Foggy in Lima.', 'Lima.', 'Still Lima.');
       const store = newStore();
       const checkpointer = new MemorySaver();
       const agent = createAgent({ model, tools: [getWeather], checkpointer, middleware: [sessionStorageMiddleware({ store })] });
@@ -121,10 +114,7 @@ describe('sessionStorageMiddleware', () => {
     });
 
     it('saves a run paused for approval once it is resumed and finishes', async () => {
-      const model = fakeModel()
-        .respondWithTools([{ name: 'get_weather', args: { city: 'Oslo' } }])
-        .respond(new AIMessage('Cold in Oslo.'))
-        .respond(new AIMessage('Oslo.'));
+      const model = weatherModel('Oslo', 'Cold in Oslo.', 'Oslo.');
       const store = newStore();
       const agent = createAgent({
         model,

@@ -1,11 +1,11 @@
 import { MemoryStore, type Logger } from '@agent-sessions/core';
 import { ATTR } from '@agent-sessions/core/adapter';
 import { sessionStorageMiddleware, withSessionStorage } from '@agent-sessions/langchain';
-import { AIMessage, HumanMessage } from '@langchain/core/messages';
+import { HumanMessage } from '@langchain/core/messages';
 import { fakeModel } from '@langchain/core/testing';
 import { createAgent } from 'langchain';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { getWeather } from './helpers.js';
+import { answering, getWeather, weatherModel } from './helpers.js';
 import { api, childrenOf, memoryTracing, recordingLogger, type FinishedSpan } from '../../../test/support/otel.js';
 
 // Issue 18 on the LangChain wrapper and middleware: one span per turn with the store's calls
@@ -27,7 +27,7 @@ const storeCalls = (spans: readonly FinishedSpan[], turn: FinishedSpan) =>
 describe('turn spans (LangChain, memory store)', () => {
   it('wrapper invoke: one INTERNAL span per turn, readHistory and appendRun its children, no content', async () => {
     const store = new MemoryStore();
-    const chat = withSessionStorage(fakeModel().respond(new AIMessage('Hello Ada.')), { store, agentId: 'lc-traced' });
+    const chat = withSessionStorage(answering('Hello Ada.'), { store, agentId: 'lc-traced' });
     await chat.invoke('I am Ada.', session('t1'));
     const spans = tracing.exporter.getFinishedSpans();
     const [turn, ...others] = turnsOf(spans);
@@ -40,7 +40,7 @@ describe('turn spans (LangChain, memory store)', () => {
 
   it('wrapper stream: the span ends once the stream is read and stored, with the append under it', async () => {
     const store = new MemoryStore();
-    const chat = withSessionStorage(fakeModel().respond(new AIMessage('Streamed answer.')), { store });
+    const chat = withSessionStorage(answering('Streamed answer.'), { store });
     const stream = await chat.stream('Stream please.', session('t2'));
     const chunks: string[] = [];
     let openWhileReading = true;
@@ -58,9 +58,7 @@ describe('turn spans (LangChain, memory store)', () => {
 
   it('middleware: the span opened in beforeAgent and ended in afterAgent holds both store calls', async () => {
     const store = new MemoryStore();
-    const model = fakeModel()
-      .respondWithTools([{ name: 'get_weather', args: { city: 'Lagos' } }])
-      .respond(new AIMessage('Hot in Lagos.'));
+    const model = weatherModel('Lagos', 'Hot in Lagos.');
     const agent = createAgent({ model, tools: [getWeather], middleware: [sessionStorageMiddleware({ store, agentId: 'mw' })] });
     await agent.invoke({ messages: [new HumanMessage('Weather in Lagos?')] }, session('t3'));
     const spans = tracing.exporter.getFinishedSpans();
@@ -80,7 +78,7 @@ describe('turn spans (LangChain, memory store)', () => {
     expect(storeCalls(spans, turn!)).toEqual(['readHistory', 'appendRun']);
 
     tracing.exporter.reset();
-    const off = withSessionStorage(fakeModel().respond(new AIMessage('ok')), { store, telemetry: false });
+    const off = withSessionStorage(answering('ok'), { store, telemetry: false });
     await off.invoke('hi', session('t5'));
     expect(turnsOf(tracing.exporter.getFinishedSpans())).toHaveLength(0);
   });
@@ -90,7 +88,7 @@ describe('the wrapper logger (LangChain)', () => {
   it("a failing summarizer and a window cut are warnings through the wrapper's logger, ids and counts only", async () => {
     const store = new MemoryStore();
     const { logger, records } = recordingLogger();
-    const model = fakeModel().respond(new AIMessage('First answer.')).respond(new AIMessage('Second answer.'));
+    const model = answering('First answer.', 'Second answer.');
     const chat = withSessionStorage(model, {
       store,
       logger,

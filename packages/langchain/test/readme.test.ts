@@ -6,7 +6,7 @@ import { fakeModel } from '@langchain/core/testing';
 import { createAgent } from 'langchain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { captureLog, readmeSnippets, runSnippet } from '../../../test/support/readme.js';
-import { describeMessages, getWeather } from './helpers.js';
+import { describeMessages, getWeather, weatherModel } from './helpers.js';
 
 const here = import.meta.dirname;
 
@@ -24,10 +24,7 @@ describe('README', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('the first snippet runs: two turns of one user, the second sees the first with its tool call', async () => {
-    const model = fakeModel()
-      .respondWithTools([{ name: 'get_weather', args: { city: 'Paris' } }])
-      .respond(new AIMessage('Sunny in Paris.'))
-      .respond(new AIMessage('Sunny tomorrow too.'));
+    const model = weatherModel('Paris', 'Sunny in Paris.', 'Sunny tomorrow too.');
     const logged = captureLog();
     await runHostedSnippet(snippets()[0]!, model);
     expect(logged).toEqual(['Sunny tomorrow too.']);

@@ -2,12 +2,11 @@ import { rmSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PostgresStore } from '@agent-sessions/postgres';
 import { sessionStorageMiddleware, withSessionStorage } from '@agent-sessions/langchain';
-import { AIMessage, HumanMessage } from '@langchain/core/messages';
-import { fakeModel } from '@langchain/core/testing';
+import { HumanMessage } from '@langchain/core/messages';
 import { createAgent } from 'langchain';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/services/util.js';
-import { describeItems, describeMessages, getWeather, runsOf } from './helpers.js';
+import { answering, describeItems, describeMessages, getWeather, runsOf, weatherModel } from './helpers.js';
 
 // A PostgreSQL database on disk (PGlite): each "process" opens it, builds its own store and
 // agent, and closes it again, as an app does across a restart.
@@ -26,14 +25,12 @@ async function processLifetime<T>(work: (store: PostgresStore) => Promise<T>): P
 describe('memory across a restart (PGlite through @agent-sessions/postgres)', () => {
   it('a wrapped agent remembers tool calls and results from the previous process', { timeout: 90_000 }, async () => {
     await processLifetime(async (store) => {
-      const model = fakeModel()
-        .respondWithTools([{ name: 'get_weather', args: { city: 'Nairobi' } }])
-        .respond(new AIMessage('Sunny in Nairobi.'));
+      const model = weatherModel('Nairobi', 'Sunny in Nairobi.');
       const agent = withSessionStorage(createAgent({ model, tools: [getWeather] }), { store });
       await agent.invoke({ messages: [new HumanMessage('Weather in Nairobi?')] }, { configurable: { sessionId: 'restart-1' } });
     });
 
-    const model = fakeModel().respond(new AIMessage('Nairobi.'));
+    const model = answering('Nairobi.');
     await processLifetime(async (store) => {
       const agent = withSessionStorage(createAgent({ model, tools: [getWeather] }), { store });
       const out = await agent.invoke({ messages: [new HumanMessage('Which city?')] }, { configurable: { sessionId: 'restart-1' } });
@@ -54,14 +51,14 @@ describe('memory across a restart (PGlite through @agent-sessions/postgres)', ()
 
   it('an agent with the middleware resumes a generated session after the restart', { timeout: 90_000 }, async () => {
     const sessionId = await processLifetime(async (store) => {
-      const model = fakeModel().respond(new AIMessage('Noted: 7 pm.'));
+      const model = answering('Noted: 7 pm.');
       const agent = createAgent({ model, tools: [], middleware: [sessionStorageMiddleware({ store, agentId: 'scheduler' })] });
       const out = await agent.invoke({ messages: [new HumanMessage('Dinner is at 7 pm.')] });
       return out.sessionId;
     });
     expect(sessionId).toMatch(/^sess_/);
 
-    const model = fakeModel().respond(new AIMessage('At 7 pm.'));
+    const model = answering('At 7 pm.');
     await processLifetime(async (store) => {
       const agent = createAgent({ model, tools: [], middleware: [sessionStorageMiddleware({ store, agentId: 'scheduler' })] });
       await agent.invoke({ messages: [new HumanMessage('When is dinner?')] }, { configurable: { sessionId } });

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { AlreadyResumedError, TurnNotStoredError, isAgentSessionsError } from '@agent-sessions/core';
 import { SessionChatMessageHistory, withSessionStorage } from '@agent-sessions/langchain';
-import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
-import { fakeModel } from '@langchain/core/testing';
+import { HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import { Command, MemorySaver } from '@langchain/langgraph';
 import { createAgent, humanInTheLoopMiddleware, tool } from 'langchain';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { describeItems, describeMessages, runsOf } from './helpers.js';
+import { answering, describeItems, describeMessages, runsOf, weatherModel } from './helpers.js';
 import { STORES } from '../../../test/support/stores.js';
 
 const sid = (label: string) => `${label}-${randomUUID()}`;
@@ -16,7 +15,7 @@ const cfg = (sessionId: string, userId?: string) => ({ configurable: { sessionId
 describe.each(STORES)('LangChain adapter on $name', ({ open }) => {
   it('item 2: the stored summary reaches the model through window.prefix, with no extra read per turn', async () => {
     const store = await open();
-    const model = fakeModel().respond(new AIMessage('Hello Ada')).respond(new AIMessage('Tea.'));
+    const model = answering('Hello Ada', 'Tea.');
     const chat = withSessionStorage(model, {
       store,
       window: { prefix: (s) => (s?.summary ? [{ type: 'system', data: { content: `Summary: ${s.summary}`, additional_kwargs: {}, response_metadata: {} } } as never] : []) },
@@ -41,10 +40,7 @@ describe.each(STORES)('LangChain adapter on $name', ({ open }) => {
         },
         { name: 'get_weather', description: 'The weather in a city', schema: z.object({ city: z.string() }) },
       );
-      const model = fakeModel()
-        .respondWithTools([{ name: 'get_weather', args: { city: 'Bern' } }])
-        .respond(new AIMessage('Sunny in Bern.'))
-        .respond(new AIMessage('again?!'));
+      const model = weatherModel('Bern', 'Sunny in Bern.', 'again?!');
       const agent = withSessionStorage(
         createAgent({ model, tools: [weather], checkpointer, middleware: [humanInTheLoopMiddleware({ interruptOn: { get_weather: true } })] }),
         { store },
@@ -95,7 +91,7 @@ describe.each(STORES)('LangChain adapter on $name', ({ open }) => {
 
   it('item 6: system messages are instructions: sent with their turn, never stored, never replayed', async () => {
     const store = await open();
-    const model = fakeModel().respond(new AIMessage('one')).respond(new AIMessage('two'));
+    const model = answering('one', 'two');
     const chat = withSessionStorage(model, { store });
     const sessionId = sid('system');
     await chat.invoke([new SystemMessage('Be brief.'), new HumanMessage('Hi')], cfg(sessionId));
@@ -107,7 +103,7 @@ describe.each(STORES)('LangChain adapter on $name', ({ open }) => {
   it("item 7: staleHistory 'reject' refuses a turn another turn overtook (conflict, answer kept); the default interleaves", async () => {
     const store = await open();
     const sessionId = sid('stale');
-    const slow = fakeModel().respond(new AIMessage('slow answer'));
+    const slow = answering('slow answer');
     let release!: () => void;
     let entered!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -119,7 +115,7 @@ describe.each(STORES)('LangChain adapter on $name', ({ open }) => {
       return originalInvoke(...args);
     });
     const strict = withSessionStorage(slow, { store, staleHistory: 'reject' });
-    const fast = withSessionStorage(fakeModel().respond(new AIMessage('fast answer')), { store });
+    const fast = withSessionStorage(answering('fast answer'), { store });
     const pending = strict.invoke('slow question', cfg(sessionId)).catch((e: unknown) => e);
     await modelCalled;
     await fast.invoke('fast question', cfg(sessionId));
@@ -133,7 +129,7 @@ describe.each(STORES)('LangChain adapter on $name', ({ open }) => {
 
   it('item 8: a save that fails after the model answered keeps the answer and the run to retry with', async () => {
     const store = await open();
-    const model = fakeModel().respond(new AIMessage('the answer'));
+    const model = answering('the answer');
     const chat = withSessionStorage(model, { store });
     const sessionId = sid('save-fails');
     vi.spyOn(store, 'appendRun').mockRejectedValueOnce(Object.assign(new Error('down'), {}));
@@ -147,7 +143,7 @@ describe.each(STORES)('LangChain adapter on $name', ({ open }) => {
 
   it('item 10: mustExist makes an unknown or deleted session fail not_found before the model', async () => {
     const store = await open();
-    const model = fakeModel().respond(new AIMessage('one'));
+    const model = answering('one');
     const chat = withSessionStorage(model, { store, mustExist: true });
     const sessionId = sid('must');
     await expect(chat.invoke('Hi', cfg(sessionId))).rejects.toMatchObject({ code: 'not_found' });
@@ -160,7 +156,7 @@ describe.each(STORES)('LangChain adapter on $name', ({ open }) => {
 
   it('item 11: callers\' message objects are never mutated, and one sent again on a later turn is a new message', async () => {
     const store = await open();
-    const model = fakeModel().respond(new AIMessage('one')).respond(new AIMessage('two'));
+    const model = answering('one', 'two');
     const chat = withSessionStorage(model, { store });
     const sessionId = sid('mutate');
     const ok = new HumanMessage('OK');

@@ -8,13 +8,13 @@ import { MemorySaver } from '@langchain/langgraph';
 import { Command } from '@langchain/langgraph';
 import { createAgent, humanInTheLoopMiddleware } from 'langchain';
 import { describe, expect, it } from 'vitest';
-import { describeItems, describeMessages, getWeather, newStore, runsOf } from './helpers.js';
+import { answering, describeItems, describeMessages, expectTwoTurns, getWeather, newStore, runsOf, weatherModel } from './helpers.js';
 
 const session = (sessionId: string, userId?: string) => ({ configurable: { sessionId, userId } });
 
 describe('withSessionStorage over a chat model', () => {
   it('remembers earlier turns and saves each turn as one run', async () => {
-    const model = fakeModel().respond(new AIMessage('Hello Ada.')).respond(new AIMessage('You are Ada.'));
+    const model = answering('Hello Ada.', 'You are Ada.');
     const store = newStore();
     const chat = withSessionStorage(model, { store });
 
@@ -37,26 +37,17 @@ describe('withSessionStorage over a chat model', () => {
   });
 
   it('puts leading system messages first and does not store them', async () => {
-    const model = fakeModel().respond(new AIMessage('Hola.')).respond(new AIMessage('Adiós.'));
+    const model = answering('Hola.', 'Adiós.');
     const store = newStore();
     const chat = withSessionStorage(model, { store });
     const system = () => new SystemMessage('Answer in Spanish.');
     await chat.invoke([system(), new HumanMessage('Hello.')], session('sys'));
     await chat.invoke([system(), new HumanMessage('Bye.')], session('sys'));
-    expect(describeMessages(model.calls[1]!.messages)).toEqual([
-      'system:Answer in Spanish.',
-      'human:Hello.',
-      'ai:Hola.',
-      'human:Bye.',
-    ]);
-    expect((await runsOf(store, 'sys')).map(describeItems)).toEqual([
-      ['human:Hello.', 'ai:Hola.'],
-      ['human:Bye.', 'ai:Adiós.'],
-    ]);
+    await expectTwoTurns(model, store, 'sys', [['Hello.', 'Hola.'], ['Bye.', 'Adiós.']], 'Answer in Spanish.');
   });
 
   it('works with streamEvents', async () => {
-    const model = fakeModel().respond(new AIMessage('Evented.'));
+    const model = answering('Evented.');
     const store = newStore();
     const chat = withSessionStorage(model, { store });
     const kinds = new Set<string>();
@@ -66,7 +57,7 @@ describe('withSessionStorage over a chat model', () => {
   });
 
   it('streams chunks and saves the whole message once the stream ends', async () => {
-    const model = fakeModel().respond(new AIMessage('Streamed answer.')).respond(new AIMessage('Second.'));
+    const model = answering('Streamed answer.', 'Second.');
     const store = newStore();
     const chat = withSessionStorage(model, { store });
 
@@ -115,7 +106,7 @@ describe('withSessionStorage over a chat model', () => {
   });
 
   it('records a stream the caller stops reading early as cancelled (status failed), with its input', async () => {
-    const model = fakeModel().respond(new AIMessage('Never read.')).respond(new AIMessage('Next.'));
+    const model = answering('Never read.', 'Next.');
     const store = newStore();
     const chain = withSessionStorage(model.pipe(new StringOutputParser()), { store });
     const stream = await chain.stream('Start.', session('early'));
@@ -144,7 +135,7 @@ describe('withSessionStorage over a chat model', () => {
   });
 
   it('starts a new session with an unguessable id when the call names none, and hands the id back', async () => {
-    const model = fakeModel().respond(new AIMessage('Noted: blue.')).respond(new AIMessage('Blue.'));
+    const model = answering('Noted: blue.', 'Blue.');
     const store = newStore();
     const seen: SessionInfo[] = [];
     const chat = withSessionStorage(model, { store, onSession: (s) => void seen.push(s) });
@@ -162,12 +153,12 @@ describe('withSessionStorage over a chat model', () => {
       'human:Which colour?',
     ]);
     // Two calls without a session never share one.
-    const other = await withSessionStorage(fakeModel().respond(new AIMessage('x')), { store }).invoke('Hi.');
+    const other = await withSessionStorage(answering('x'), { store }).invoke('Hi.');
     expect(other.response_metadata.sessionId).not.toBe(id);
   });
 
   it('accepts thread_id as the session id', async () => {
-    const model = fakeModel().respond(new AIMessage('One.')).respond(new AIMessage('Two.'));
+    const model = answering('One.', 'Two.');
     const store = newStore();
     const chat = withSessionStorage(model, { store });
     await chat.invoke('First.', { configurable: { thread_id: 'thread-7' } });
@@ -177,7 +168,7 @@ describe('withSessionStorage over a chat model', () => {
   });
 
   it("scopes sessions to their user: another user is refused before the model is called and writes nothing", async () => {
-    const model = fakeModel().respond(new AIMessage('Secret kept.')).respond(new AIMessage('I know nothing.'));
+    const model = answering('Secret kept.', 'I know nothing.');
     const store = newStore();
     const chat = withSessionStorage(model, { store });
     await chat.invoke('My secret is 42.', session('owned', 'alice'));
@@ -207,7 +198,7 @@ describe('withSessionStorage over a chat model', () => {
   });
 
   it('rejects input that is not messages before anything runs', async () => {
-    const model = fakeModel().respond(new AIMessage('never'));
+    const model = answering('never');
     const chat = withSessionStorage(model, { store: newStore() });
     await expect(chat.invoke(42 as unknown as string, session('bad'))).rejects.toMatchObject({ code: 'invalid_input' });
     expect(model.callCount).toBe(0);
@@ -221,7 +212,7 @@ describe('withSessionStorage over a chat model', () => {
 
 describe('withSessionStorage over an LCEL chain', () => {
   it('wraps a prompt | model chain that takes { messages } and keeps the system prompt out of storage', async () => {
-    const model = fakeModel().respond(new AIMessage('Bonjour.')).respond(new AIMessage('Au revoir.'));
+    const model = answering('Bonjour.', 'Au revoir.');
     const prompt = ChatPromptTemplate.fromMessages([['system', 'Answer in French.'], new MessagesPlaceholder('messages')]);
     const store = newStore();
     const chain = withSessionStorage(prompt.pipe(model), { store });
@@ -229,20 +220,11 @@ describe('withSessionStorage over an LCEL chain', () => {
     await chain.invoke({ messages: [new HumanMessage('Hello.')] }, session('c'));
     const out = await chain.invoke({ messages: [new HumanMessage('Goodbye.')] }, session('c'));
     expect(out.content).toBe('Au revoir.');
-    expect(describeMessages(model.calls[1]!.messages)).toEqual([
-      'system:Answer in French.',
-      'human:Hello.',
-      'ai:Bonjour.',
-      'human:Goodbye.',
-    ]);
-    expect((await runsOf(store, 'c')).map(describeItems)).toEqual([
-      ['human:Hello.', 'ai:Bonjour.'],
-      ['human:Goodbye.', 'ai:Au revoir.'],
-    ]);
+    await expectTwoTurns(model, store, 'c', [['Hello.', 'Bonjour.'], ['Goodbye.', 'Au revoir.']], 'Answer in French.');
   });
 
   it('saves a chain that ends in a string parser as an AI message, invoked and streamed', async () => {
-    const model = fakeModel().respond(new AIMessage('plain text')).respond(new AIMessage('more text'));
+    const model = answering('plain text', 'more text');
     const store = newStore();
     const chain = withSessionStorage(model.pipe(new StringOutputParser()), { store });
     expect(await chain.invoke('Say something.', session('str'))).toBe('plain text');
@@ -258,10 +240,7 @@ describe('withSessionStorage over an LCEL chain', () => {
 
 describe('withSessionStorage over a createAgent agent', () => {
   it('keeps tool calls and results across turns, and returns the session id in the state', async () => {
-    const model = fakeModel()
-      .respondWithTools([{ name: 'get_weather', args: { city: 'Paris' } }])
-      .respond(new AIMessage('Sunny in Paris.'))
-      .respond(new AIMessage('You asked about Paris.'));
+    const model = weatherModel('Paris', 'Sunny in Paris.', 'You asked about Paris.');
     const store = newStore();
     const agent = withSessionStorage(createAgent({ model, tools: [getWeather] }), { store });
 
@@ -285,7 +264,7 @@ describe('withSessionStorage over a createAgent agent', () => {
   });
 
   it('hands a generated session id back in the state and resumes it', async () => {
-    const model = fakeModel().respond(new AIMessage('Noted.')).respond(new AIMessage('You said hello.'));
+    const model = answering('Noted.', 'You said hello.');
     const store = newStore();
     const agent = withSessionStorage(createAgent({ model, tools: [] }), { store });
     const first = await agent.invoke({ messages: [new HumanMessage('Hello.')] });
@@ -295,11 +274,7 @@ describe('withSessionStorage over a createAgent agent', () => {
   });
 
   it('streams in any stream mode and saves the finished run', async () => {
-    const model = fakeModel()
-      .respondWithTools([{ name: 'get_weather', args: { city: 'Oslo' } }])
-      .respond(new AIMessage('Sunny in Oslo.'))
-      .respond(new AIMessage('Still sunny.'))
-      .respond(new AIMessage('Yes.'));
+    const model = weatherModel('Oslo', 'Sunny in Oslo.', 'Still sunny.', 'Yes.');
     const store = newStore();
     const agent = withSessionStorage(createAgent({ model, tools: [getWeather] }), { store });
 
@@ -343,10 +318,7 @@ describe('withSessionStorage over a createAgent agent', () => {
   });
 
   it('stores a run paused for approval as interrupted, and the resumed run (a Command) as completed', async () => {
-    const model = fakeModel()
-      .respondWithTools([{ name: 'get_weather', args: { city: 'Bern' } }])
-      .respond(new AIMessage('Sunny in Bern.'))
-      .respond(new AIMessage('Bern.'));
+    const model = weatherModel('Bern', 'Sunny in Bern.', 'Bern.');
     const store = newStore();
     const agent = withSessionStorage(
       createAgent({
