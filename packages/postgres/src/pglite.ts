@@ -32,8 +32,17 @@ export function isPglite(client: unknown): client is PgliteProtocol {
   return typeof c?.execProtocol === 'function' && typeof c.runExclusive === 'function';
 }
 
-/** Per database: statement text → its result fields, once its Parse succeeded. */
+/** Per database: statement text → its result fields (null: not yet known), once its Parse succeeded. */
 const PREPARED = new WeakMap<object, Map<string, Field[] | null>>();
+/** Per database: calls per statement since it was parsed (see REPREPARE_EVERY). */
+const USES = new WeakMap<object, Map<string, number>>();
+
+/**
+ * Each statement is parsed again after this many calls. A kept generic plan is not made again
+ * as the tables grow, and PGlite never analyzes them: a plan made while they were small could
+ * stay wrong for a long session. One more Parse per this many calls costs nothing measurable.
+ */
+export const REPREPARE_EVERY = 1000;
 
 const encoder = new TextEncoder();
 
@@ -89,6 +98,7 @@ class Writer {
 }
 const ZERO = new Uint8Array(1);
 const PORTAL = encoder.encode('P');
+const STATEMENT = encoder.encode('S');
 
 /** A parameter as text, as PGlite's own serializers send the store's values. */
 function param(v: unknown): string | null {
@@ -136,11 +146,25 @@ function run(db: PgliteProtocol, name: string, text: string, params: unknown[]):
   const cache = statements;
   // query() checks this itself; execProtocol does not (the classifier knows this message).
   if (db.closed) return Promise.reject(new Error('PGlite is closed'));
+  let uses = USES.get(db);
+  if (!uses) {
+    uses = new Map();
+    USES.set(db, uses);
+  }
+  const counts = uses;
   return db.runExclusive(async () => {
     if (db.closed) throw new Error('PGlite is closed');
+    const w = new Writer();
+    const n = (counts.get(text) ?? 0) + 1;
+    counts.set(text, n);
+    if (n > REPREPARE_EVERY && cache.has(text)) {
+      // Close it and parse it again below (with fresh plans), in the same message.
+      w.bytes(STATEMENT).cstring(name).end('C');
+      cache.delete(text);
+      counts.set(text, 1);
+    }
     const prepared = cache.has(text);
     let fields = cache.get(text) ?? null;
-    const w = new Writer();
     if (!prepared) w.cstring(name).cstring(text).int16(0).end('P');
     bind(w, name, params);
     if (!fields) w.bytes(PORTAL).cstring('').end('D');

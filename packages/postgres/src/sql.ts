@@ -5,10 +5,15 @@ import type { TableNames } from './names.js';
 export const DELETE_BATCH = 1000;
 /**
  * Placeholders of the window reads (listRuns, readHistory): the store writes the limit into the
- * text and the beforeSeq test only when given (`AND x.seq < $5`), so each variant gets a generic
- * plan the server keeps (see PostgresStore.window).
+ * text, and `AND x.seq < $5` when beforeSeq is given, else `AND x.seq <= <header>.last_seq`
+ * (true of every run: it is there for the planner). Each variant then gets a generic plan the
+ * server keeps, and that plan walks the primary key backwards even when it was made while the
+ * tables were small: with `session_pk = id` alone, a plan made then (a bitmap scan of the
+ * session's index entries and a sort) reads every run of the session once it is long, and a
+ * kept generic plan is not made again as the table grows (PGlite never analyzes; a server only
+ * when autovacuum gets to it). See PostgresStore.window.
  */
-export const WINDOW_BEFORE = '/*before*/';
+export const WINDOW_BEFORE = '/*before:';
 export const WINDOW_LIMIT = '/*limit*/';
 
 /** Runs one restoreSession statement writes at most. */
@@ -107,7 +112,7 @@ UNION ALL
 SELECT 1, ${NO_HEADER}${full ? NO_V4 : ''}, ${HISTORY_RUN('r')}
 FROM h CROSS JOIN LATERAL (
   SELECT * FROM ${R} x
-  WHERE x.session_pk = h.id ${WINDOW_BEFORE}
+  WHERE x.session_pk = h.id ${WINDOW_BEFORE}h*/
   ORDER BY x.seq DESC
   ${WINDOW_LIMIT}
 ) r
@@ -179,6 +184,10 @@ export function statements(t: TableNames, full = true): Statements {
      * (conflict: the header's last_seq, 0 for an absent or expired session, is not the expected
      * one), or 'retry' (the row changed after the snapshot: run the statement again). It is
      * gated on the upsert having returned nothing, so the common path never runs it.
+     *
+     * `OFFSET 0` keeps the run-id test a lookup of (session_pk, run_id) per call: without it the
+     * planner may turn NOT EXISTS into a hashed subplan over every run with that run id in the
+     * table (a sequential scan), and a generic plan made so while the table was small is kept.
      */
     append: append(S, R, cols, `
   INSERT INTO ${S} AS s (agent_id, session_id, user_id, created_at, updated_at, expires_at, ttl_ms, metadata, state, version, last_seq${appendInsertCols})
@@ -191,7 +200,7 @@ export function statements(t: TableNames, full = true): Statements {
     expires_at = CASE WHEN $7::boolean THEN EXCLUDED.expires_at ELSE ${refresh('EXCLUDED.updated_at', 's')} END${appendSet((n) => `EXCLUDED.${EXCLUDED[n]}`)}
   WHERE (s.expires_at IS NULL OR s.expires_at > EXCLUDED.updated_at)
     AND ($3::text IS NULL OR s.user_id = $3::text)
-    AND NOT EXISTS (SELECT 1 FROM ${R} r WHERE r.session_pk = s.id AND r.run_id = $9::text)
+    AND NOT EXISTS (SELECT 1 FROM ${R} r WHERE r.session_pk = s.id AND r.run_id = $9::text OFFSET 0)
     AND ($15::bigint IS NULL OR s.last_seq = $15::bigint)
   RETURNING s.*`),
 
@@ -208,7 +217,7 @@ export function statements(t: TableNames, full = true): Statements {
   WHERE s.agent_id = $1::text AND s.session_id = $2::text
     AND (s.expires_at IS NULL OR s.expires_at > $4::bigint)
     AND ($3::text IS NULL OR s.user_id = $3::text)
-    AND NOT EXISTS (SELECT 1 FROM ${R} r WHERE r.session_pk = s.id AND r.run_id = $9::text)
+    AND NOT EXISTS (SELECT 1 FROM ${R} r WHERE r.session_pk = s.id AND r.run_id = $9::text OFFSET 0)
     AND s.last_seq = $15::bigint AND $8::text IS NOT NULL
   RETURNING s.*`),
 
@@ -247,7 +256,7 @@ SELECT count(*) AS n FROM d`,
 SELECT ${RUN_COLS('r')}
 FROM ${S} s CROSS JOIN LATERAL (
   SELECT * FROM ${R} x
-  WHERE x.session_pk = s.id ${WINDOW_BEFORE}
+  WHERE x.session_pk = s.id ${WINDOW_BEFORE}s*/
   ORDER BY x.seq DESC
   ${WINDOW_LIMIT}
 ) r
@@ -257,14 +266,14 @@ ORDER BY r.seq DESC`,
     // The same, refreshing the session's expiry (touchOnRead).
     listRunsTouch: `
 WITH h AS (
-  SELECT s.id FROM ${S} s WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
+  SELECT s.id, s.last_seq FROM ${S} s WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
 ), touched AS (
   UPDATE ${S} s SET expires_at = ${refresh('$4', 's')} FROM h WHERE s.id = h.id AND s.ttl_ms IS NOT NULL
 )
 SELECT ${RUN_COLS('r')}
 FROM h CROSS JOIN LATERAL (
   SELECT * FROM ${R} x
-  WHERE x.session_pk = h.id ${WINDOW_BEFORE}
+  WHERE x.session_pk = h.id ${WINDOW_BEFORE}h*/
   ORDER BY x.seq DESC
   ${WINDOW_LIMIT}
 ) r

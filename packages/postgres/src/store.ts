@@ -34,6 +34,8 @@ import { existingRun, historyRun, jsonParam, undot, toHeader, toRun, type Append
 import { deleteOrphanRuns, deleteSession, prune, purgeExpired } from './deletes.js';
 import { IMPORT_BATCH, WINDOW_BEFORE, WINDOW_LIMIT, importRunsJson, statements, type Statements } from './sql.js';
 
+const WINDOW_BEFORE_RE = new RegExp(`${WINDOW_BEFORE.replace(/[/*]/g, '\\$&')}(\\w+)\\*/`, 'g');
+
 /** $1 agent, $2 session, $3 user, $4 now, and $5 beforeSeq when given (see PostgresStore.window). */
 const windowParams = (input: NormalizedListRuns): unknown[] =>
   input.beforeSeq === null
@@ -372,7 +374,7 @@ export class PostgresStore extends SessionStore {
       const limit = input.limit;
       if (!Number.isInteger(limit) || limit < 0) throw new AgentSessionsError('invalid_input', 'limit must be a whole number', { source: this.name });
       text = this.q[kind]
-        .replaceAll(WINDOW_BEFORE, before ? 'AND x.seq < $5::bigint' : '')
+        .replace(WINDOW_BEFORE_RE, (_m, header: string) => (before ? 'AND x.seq < $5::bigint' : `AND x.seq <= ${header}.last_seq`))
         .replaceAll(WINDOW_LIMIT, `LIMIT ${limit}`);
       this.windows.set(key, text);
     }

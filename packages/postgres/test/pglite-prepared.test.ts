@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStore, migrate } from '@agent-sessions/postgres';
+import { REPREPARE_EVERY } from '../src/pglite.js';
 
 // PGlite's query() parses and plans every statement; the store prepares its own named
 // statements through execProtocol instead (issue 20).
@@ -30,6 +31,15 @@ describe('named prepared statements on PGlite', () => {
     expect(used.length).toBeGreaterThanOrEqual(2);
     expect((await store.readHistory({ ...ref, limit: 3 })).runs.map((r) => r.items[0])).toEqual(['turn 9', 'turn 10', 'turn 11']);
   });
+
+  it('each statement is parsed again after REPREPARE_EVERY calls (fresh plans as the tables grow) and keeps working', async () => {
+    const store = new PostgresStore({ client: db, schema: 'prep' });
+    const ref = { agentId: 'a', sessionId: 'again' };
+    await store.appendRun({ ...ref, format: 'plain', items: ['x'] });
+    for (let i = 0; i < REPREPARE_EVERY + 5; i++) expect((await store.getSession(ref))?.lastSeq).toBe(1);
+    const names = await prepared();
+    expect(new Set(names.map((n) => n.name)).size).toBe(names.length);
+  }, 120_000);
 
   it('a statement whose Parse fails (tables missing) is not taken as prepared, and the connection stays in sync', async () => {
     const store = new PostgresStore({ client: db, schema: 'later', migrate: false });

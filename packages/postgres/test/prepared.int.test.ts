@@ -76,4 +76,43 @@ describe('prepared statements', () => {
       await dropSchema(admin, schema);
     }
   });
+
+  it('generic plans made while the tables are tiny still read the window along the primary key and look the run id up by index', async () => {
+    const schema = randomSchema('tiny');
+    const sent: { text: string; params: unknown[] }[] = [];
+    const recording = {
+      query: (text: string, params?: unknown[]) => {
+        sent.push({ text, params: params ?? [] });
+        return admin.query(text, params);
+      },
+    };
+    const store = new PostgresStore({ client: recording, schema });
+    const ref = { agentId: 'a', sessionId: 's' };
+    await store.appendRun({ ...ref, format: 'plain', items: ['x'] });
+    const append = sent[sent.length - 1] as { text: string; params: unknown[] };
+    await store.readHistory({ ...ref, limit: 10 });
+    const read = sent[sent.length - 1] as { text: string; params: unknown[] };
+    const client = await admin.connect();
+    try {
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      const explain = async (text: string, params: unknown[]) => {
+        // Every parameter of the store's statements carries a cast: PREPARE infers the types.
+        await client.query(`PREPARE zz_plan AS ${text}`);
+        const values = params.map((p) => (p === null ? 'NULL' : typeof p === 'number' || typeof p === 'boolean' ? String(p) : `'${String(p).replace(/'/g, "''")}'`));
+        const plan = (await client.query(`EXPLAIN EXECUTE zz_plan(${values.join(', ')})`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+        await client.query('DEALLOCATE zz_plan');
+        return plan;
+      };
+      const readPlan = await explain(read.text, read.params);
+      expect(readPlan).toMatch(/Index Scan Backward using agent_sessions_runs_pkey/);
+      expect(readPlan).not.toMatch(/Bitmap|Seq Scan on agent_sessions_runs/);
+      const appendPlan = await explain(append.text, append.params);
+      expect(appendPlan).not.toMatch(/hashed SubPlan|Seq Scan on agent_sessions_runs/);
+    } finally {
+      await client.query('RESET plan_cache_mode');
+      client.release();
+      await store.close();
+      await dropSchema(admin, schema);
+    }
+  });
 });
