@@ -1,40 +1,19 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { MongoClient } from 'mongodb';
+import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_LOCKS_COLLECTION,
   DEFAULT_RUNS_COLLECTION,
   DEFAULT_SESSIONS_COLLECTION,
   MongoStore,
   type HeaderDoc,
-  type MongoStoreOptions,
   type RunDoc,
 } from '@agent-sessions/mongodb';
-import { mongoServer, randomDatabase } from './helpers.js';
+import { mongoFixture, randomDatabase } from './helpers.js';
 
 // Contract v2 on the MongoDB store, read back from the documents: header fields carried by the
 // run and applied by whoever commits it, one write per rename, metadata filters and a user's
 // sessions from indexes, imports never visible halfway, headers from before these fields.
-const { url, server } = mongoServer();
-const database = randomDatabase('v2');
-const client = new MongoClient(url, { maxPoolSize: 1, monitorCommands: true });
-const db = client.db(database);
-const headers = db.collection<HeaderDoc>(DEFAULT_SESSIONS_COLLECTION);
-const runs = db.collection<RunDoc>(DEFAULT_RUNS_COLLECTION);
-const stores: MongoStore[] = [];
-afterAll(async () => {
-  for (const s of stores) await s.close();
-  await db.dropDatabase();
-  await client.close();
-});
-
-function store(options: Partial<MongoStoreOptions> = {}): MongoStore {
-  const s = new MongoStore({ client, database, ...options });
-  stores.push(s);
-  return s;
-}
+const { server, client, db, headers, runs, store, ref, key } = mongoFixture('v2', { maxPoolSize: 1, monitorCommands: true });
 let n = 0;
-const ref = () => ({ agentId: `agent-${Date.now()}-${n++}`, sessionId: 'chat' });
-const key = (r: { agentId: string; sessionId: string }) => JSON.stringify([r.agentId, r.sessionId]);
 
 /** The commands `fn` sends, by name, with their filters. */
 async function sent(fn: () => Promise<unknown>): Promise<{ name: string; command: Record<string, unknown> }[]> {

@@ -2,32 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAgentSessionsError, reencryptSession, type EncryptionOption, type SessionStore } from '@agent-sessions/core';
-import { runConformanceSuite } from '@agent-sessions/conformance';
 import { DEFAULT_RUNS_COLLECTION, DEFAULT_SESSIONS_COLLECTION, MongoStore, type HeaderDoc, type RunDoc } from '@agent-sessions/mongodb';
-import { emptyCollections, mongoServer, randomDatabase } from './helpers.js';
+import { mongoServer, randomDatabase, runMongoConformance } from './helpers.js';
 
 // Encryption at rest on MongoDB: the whole conformance suite with encryption on, then what is
 // really in the collections, read and tampered with through the driver.
 
 const { url, server } = mongoServer();
 const key = randomBytes(32);
-const database = randomDatabase('enc');
-const admin = new MongoClient(url);
 
-runConformanceSuite({
-  name: `mongodb on ${server} (encrypted)`,
-  createStore: () => MongoStore.fromConnectionString(url, { database, encryption: key }),
-  destroyStore: async (store) => {
-    await store.close();
-    await emptyCollections(admin.db(database));
-  },
-  test: { describe, it, beforeAll, afterAll },
-});
-
-afterAll(async () => {
-  await admin.db(database).dropDatabase();
-  await admin.close();
-});
+runMongoConformance(`mongodb on ${server} (encrypted)`, 'enc', new MongoClient(url), (database) => MongoStore.fromConnectionString(url, { database, encryption: key }));
 
 const SECRET = 'the launch code is 0000';
 

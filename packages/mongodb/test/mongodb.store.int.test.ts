@@ -1,43 +1,18 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
-import { createStore, isAgentSessionsError, type SessionStore } from '@agent-sessions/core';
+import { createStore, isAgentSessionsError } from '@agent-sessions/core';
 import {
   DEFAULT_LOCKS_COLLECTION,
-  DEFAULT_RUNS_COLLECTION,
-  DEFAULT_SESSIONS_COLLECTION,
   MongoStore,
   NEVER,
   databaseFromUrl,
   type HeaderDoc,
-  type MongoStoreOptions,
   type RunDoc,
 } from '@agent-sessions/mongodb';
 import { startFerretdb } from '../../../test/services/mongodb.js';
-import { mongoServer, randomDatabase } from './helpers.js';
+import { mongoFixture, randomDatabase } from './helpers.js';
 
-const { url, server } = mongoServer();
-const database = randomDatabase('store');
-const client = new MongoClient(url);
-const db = client.db(database);
-const headers = db.collection<HeaderDoc>(DEFAULT_SESSIONS_COLLECTION);
-const runs = db.collection<RunDoc>(DEFAULT_RUNS_COLLECTION);
-const stores: SessionStore[] = [];
-
-function store(options: Partial<MongoStoreOptions> = {}): MongoStore {
-  const s = new MongoStore({ client, database, ...options });
-  stores.push(s);
-  return s;
-}
-
-let n = 0;
-const ref = () => ({ agentId: `agent-${Date.now()}-${n++}`, sessionId: 'chat' });
-const key = (r: { agentId: string; sessionId: string }) => JSON.stringify([r.agentId, r.sessionId]);
-
-afterAll(async () => {
-  for (const s of stores) await s.close();
-  await db.dropDatabase();
-  await client.close();
-});
+const { url, server, database, client, db, headers, runs, stores, store, ref, key } = mongoFixture('store');
 
 describe(`MongoStore on ${server}`, () => {
   it('keeps one small header document and one document per run', async () => {

@@ -1,11 +1,35 @@
 import type { AgentInputItem } from '@openai/agents';
-import { setTracingDisabled } from '@openai/agents';
-import type { ScriptedModel } from '@openai/agents/testing';
+import { setTracingDisabled, tool } from '@openai/agents';
+import { ScriptedModel, assistantMessage, functionCall } from '@openai/agents/testing';
+import { expect } from 'vitest';
+import { z } from 'zod';
 
 // Tests run offline: no trace exporter may try to reach the network.
 setTracingDisabled(true);
 
 type Loose = Record<string, unknown>;
+
+/** A tool the scripted models call: the weather in a city. */
+export const weather = tool({
+  name: 'weather',
+  description: 'Weather for a city',
+  parameters: z.object({ city: z.string() }),
+  execute: async ({ city }) => `sunny in ${city}`,
+});
+
+/** A tool that needs approval, so a run calling it is interrupted. */
+export const wipe = tool({
+  name: 'wipe',
+  description: 'Deletes a path',
+  parameters: z.object({ path: z.string() }),
+  needsApproval: true,
+  execute: async ({ path }) => `deleted ${path}`,
+});
+
+/** A scripted model that first calls `weather` for `city` (call id `callId`), then answers with `answers`. */
+export function weatherModel(city: string, callId: string, ...answers: string[]): ScriptedModel {
+  return new ScriptedModel([[functionCall('weather', { city }, { callId })], ...answers.map((a) => [assistantMessage(a)])]);
+}
 
 /**
  * Problems a provider would reject in a model input, checked independently of the adapter's
@@ -65,4 +89,14 @@ export function texts(items: readonly AgentInputItem[]): string[] {
 
 export function types(items: readonly unknown[]): string[] {
   return (items as Loose[]).map((i) => String(i.type ?? 'message'));
+}
+
+/**
+ * The model's third call (the turn after a tool-using one) was sent the stored tool turn
+ * (message, call, result, answer) and the new message, with no broken pair.
+ */
+export function expectToolTurnResent(model: ScriptedModel): void {
+  const seen = requestInputs(model)[2]!;
+  expect(types(seen)).toEqual(['message', 'function_call', 'function_call_result', 'message', 'message']);
+  expect(inputProblems(seen)).toEqual([]);
 }

@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PostgresStore } from '@agent-sessions/postgres';
 import { AgentSessionsSession, withSessionStorage } from '@agent-sessions/openai-agents';
-import { Agent, run, tool } from '@openai/agents';
+import { Agent, run } from '@openai/agents';
 import { ScriptedModel, assistantMessage, functionCall } from '@openai/agents/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { inputProblems, requestInputs, texts, types } from './helpers.js';
+import { inputProblems, requestInputs, texts, types, wipe } from './helpers.js';
 
 // A real restart: an embedded PostgreSQL (PGlite) database in a directory, closed and opened
 // again, with a new store over it each time. Nothing survives but what the database holds.
@@ -27,14 +26,6 @@ async function openDatabase(dir: string) {
     },
   };
 }
-
-const wipe = tool({
-  name: 'wipe',
-  description: 'Deletes a path',
-  parameters: z.object({ path: z.string() }),
-  needsApproval: true,
-  execute: async ({ path }) => `deleted ${path}`,
-});
 
 describe('sessions survive a restart (PGlite through @agent-sessions/postgres)', () => {
   it('withSessionStorage: memory and a pending approval carry over to a new store on the same database', async () => {

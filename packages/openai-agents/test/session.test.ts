@@ -3,8 +3,7 @@ import { AgentSessionsSession } from '@agent-sessions/openai-agents';
 import { Agent, RunState, run, tool, type AgentInputItem } from '@openai/agents';
 import { ScriptedModel, assistantMessage, functionCall } from '@openai/agents/testing';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { inputProblems, requestInputs, texts, types } from './helpers.js';
+import { expectToolTurnResent, inputProblems, requestInputs, texts, types, weather, weatherModel, wipe } from './helpers.js';
 
 const user = (text: string): AgentInputItem => ({ type: 'message', role: 'user', content: text });
 const reply = (text: string): AgentInputItem => assistantMessage(text) as AgentInputItem;
@@ -14,13 +13,6 @@ function setup(options: { userId?: string; sessionId?: string } = {}) {
   const session = new AgentSessionsSession({ store, agentId: 'tester', ...options });
   return { store, session };
 }
-
-const weather = tool({
-  name: 'weather',
-  description: 'Weather for a city',
-  parameters: z.object({ city: z.string() }),
-  execute: async ({ city }) => `sunny in ${city}`,
-});
 
 describe('AgentSessionsSession: the SDK Session contract', () => {
   it('getSessionId() returns the given id, or a new unguessable one per session', async () => {
@@ -154,11 +146,7 @@ describe('AgentSessionsSession with run(agent, input, { session })', () => {
   it('stores a tool-using turn with its call and result, streamed or not', async () => {
     for (const stream of [false, true]) {
       const store = new MemoryStore();
-      const model = new ScriptedModel([
-        [functionCall('weather', { city: 'Paris' }, { callId: 'c1' })],
-        [assistantMessage('Sunny.')],
-        [assistantMessage('Still sunny.')],
-      ]);
+      const model = weatherModel('Paris', 'c1', 'Sunny.', 'Still sunny.');
       const agent = new Agent({ name: 'tools', model, tools: [weather] });
       const session = new AgentSessionsSession({ store, agentId: 'tools', sessionId: 't' });
       if (stream) {
@@ -171,15 +159,13 @@ describe('AgentSessionsSession with run(agent, input, { session })', () => {
       const stored = await session.getItems();
       expect(types(stored)).toEqual(['message', 'function_call', 'function_call_result', 'message']);
       await run(agent, 'And now?', { session });
-      const seen = requestInputs(model)[2]!;
-      expect(types(seen)).toEqual(['message', 'function_call', 'function_call_result', 'message', 'message']);
-      expect(inputProblems(seen)).toEqual([]);
+      expectToolTurnResent(model);
     }
   });
 
   it('never hands the model an orphan result when the window edge cuts a call from its result', async () => {
     const store = new MemoryStore();
-    const model = new ScriptedModel([[functionCall('weather', { city: 'Oslo' }, { callId: 'c9' })], [assistantMessage('Cold.')]]);
+    const model = weatherModel('Oslo', 'c9', 'Cold.');
     const agent = new Agent({ name: 'edge', model, tools: [weather] });
     await run(agent, 'Weather in Oslo?', { session: new AgentSessionsSession({ store, agentId: 'edge', sessionId: 'e' }) });
     // Stored turn: user, function_call, function_call_result, assistant. The last 2 items start
@@ -228,13 +214,6 @@ describe('AgentSessionsSession with run(agent, input, { session })', () => {
       [assistantMessage('Wiped.')],
       [assistantMessage('Anything else?')],
     ]);
-    const wipe = tool({
-      name: 'wipe',
-      description: 'Deletes a path',
-      parameters: z.object({ path: z.string() }),
-      needsApproval: true,
-      execute: async ({ path }) => `deleted ${path}`,
-    });
     const agent = new Agent({ name: 'ops', model, tools: [wipe] });
     const first = await run(agent, 'Wipe /tmp/x', { session: new AgentSessionsSession({ store, agentId: 'ops', sessionId: 'o' }) });
     expect(first.interruptions).toHaveLength(1);

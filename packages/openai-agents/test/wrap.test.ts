@@ -12,23 +12,7 @@ import {
   type RecordedModelCall,
 } from '@openai/agents/testing';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { z } from 'zod';
-import { inputProblems, requestInputs, texts, types } from './helpers.js';
-
-const weather = tool({
-  name: 'weather',
-  description: 'Weather for a city',
-  parameters: z.object({ city: z.string() }),
-  execute: async ({ city }) => `sunny in ${city}`,
-});
-
-const wipe = tool({
-  name: 'wipe',
-  description: 'Deletes a path',
-  parameters: z.object({ path: z.string() }),
-  needsApproval: true,
-  execute: async ({ path }) => `deleted ${path}`,
-});
+import { expectToolTurnResent, inputProblems, requestInputs, texts, types, weather, weatherModel, wipe } from './helpers.js';
 
 async function drain(stream: AsyncIterable<unknown>): Promise<void> {
   for await (const _ of stream) void _;
@@ -79,11 +63,7 @@ describe('withSessionStorage(agent): sessions', () => {
 
   it('stores a tool-using turn as one run with its call, result and usage', async () => {
     const store = new MemoryStore();
-    const model = new ScriptedModel([
-      [functionCall('weather', { city: 'Paris' }, { callId: 'c1' })],
-      [assistantMessage('Sunny in Paris.')],
-      [assistantMessage('Still sunny.')],
-    ]);
+    const model = weatherModel('Paris', 'c1', 'Sunny in Paris.', 'Still sunny.');
     const wrapped = withSessionStorage(new Agent({ name: 'tools', model, tools: [weather] }), { store });
     const r = await wrapped.run('Weather in Paris?');
     const runs = await store.listRuns({ agentId: 'tools', sessionId: r.sessionId, limit: 5 });
@@ -91,17 +71,12 @@ describe('withSessionStorage(agent): sessions', () => {
     expect(types(runs[0]!.items)).toEqual(['message', 'function_call', 'function_call_result', 'message']);
     expect(runs[0]!.usage).toMatchObject({ requests: 2 });
     await wrapped.run('And now?', { sessionId: r.sessionId });
-    const seen = requestInputs(model)[2]!;
-    expect(types(seen)).toEqual(['message', 'function_call', 'function_call_result', 'message', 'message']);
-    expect(inputProblems(seen)).toEqual([]);
+    expectToolTurnResent(model);
   });
 
   it('never hands the model an orphan result or dangling call, whatever the window', async () => {
     const store = new MemoryStore();
-    const model = new ScriptedModel([
-      [functionCall('weather', { city: 'Oslo' }, { callId: 'o1' })],
-      [assistantMessage('Cold.')],
-    ]);
+    const model = weatherModel('Oslo', 'o1', 'Cold.');
     const agent = new Agent({ name: 'edge', model, tools: [weather] });
     const { sessionId } = await withSessionStorage(agent, { store }).run('Weather in Oslo?');
     for (let maxItems = 0; maxItems <= 5; maxItems++) {
@@ -167,11 +142,7 @@ describe('withSessionStorage(agent): windows over reasoning and tool calls', () 
 describe('withSessionStorage(agent): streaming', () => {
   it('saves a streamed run when the stream completes', async () => {
     const store = new MemoryStore();
-    const model = new ScriptedModel([
-      [functionCall('weather', { city: 'Rome' }, { callId: 'r1' })],
-      [assistantMessage('Hot in Rome.')],
-      [assistantMessage('Yes, hot.')],
-    ]);
+    const model = weatherModel('Rome', 'r1', 'Hot in Rome.', 'Yes, hot.');
     const wrapped = withSessionStorage(new Agent({ name: 'streamer', model, tools: [weather] }), { store });
     const stream = await wrapped.run('Weather in Rome?', { stream: true });
     expect(stream.sessionId).toMatch(/^sess_/);
