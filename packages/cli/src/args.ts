@@ -46,3 +46,21 @@ export function int(values: Values, name: string, min: number): number | undefin
   }
   return Number(v);
 }
+
+/** `--agent` and `--user`: the options of every command that names sessions. */
+export const SESSION_OPTIONS = {
+  agent: { type: 'string', short: 'a' },
+  user: { type: 'string', short: 'u' },
+} as const satisfies OptionSpec;
+
+/** The usage, options and positional of a command on one session. */
+export const ONE_SESSION = {
+  usage: '<sessionId> --agent <agentId> [--user <userId>]',
+  options: SESSION_OPTIONS,
+  positionals: { min: 1, max: 1, names: '<sessionId>' },
+} as const;
+
+/** The session a command on one session names: `<sessionId> --agent <agentId> [--user <userId>]`. */
+export function sessionRef(ctx: { values: Values; positionals: string[] }): { agentId: string; sessionId: string; userId: string | undefined } {
+  return { agentId: required(ctx.values, 'agent'), sessionId: ctx.positionals[0] ?? '', userId: str(ctx.values, 'user') };
+}

@@ -1,5 +1,5 @@
-import type { SessionStore } from '@agent-sessions/core';
-import type { OptionSpec, Values } from './args.js';
+import { AgentSessionsError, type SessionRef, type SessionStore } from '@agent-sessions/core';
+import { ONE_SESSION, sessionRef, type OptionSpec, type Values } from './args.js';
 import { Progress, type CliIO } from './io.js';
 
 /** What a command gets: its parsed arguments, the store (opened on first use) and the streams. */
@@ -34,4 +34,20 @@ export async function writeAll(stream: CliIO['stdout'], text: string): Promise<v
   if (ok === false && typeof s.once === 'function') {
     await new Promise<void>((resolve) => s.once?.('drain', resolve));
   }
+}
+
+/** The `not_found` failure (exit 3) of a command on one session. */
+export function sessionNotFound(ref: SessionRef, store: SessionStore): AgentSessionsError {
+  return new AgentSessionsError('not_found', `session '${ref.sessionId}' of agent '${ref.agentId}' not found`, { source: store.name });
+}
+
+/**
+ * A command on one session (`<sessionId> --agent <agentId> [--user <userId>]`): `run` gets the
+ * session it names and the store.
+ */
+export function sessionCommand(
+  spec: Pick<Command, 'name' | 'summary' | 'help'>,
+  run: (ctx: Context, ref: SessionRef, store: SessionStore) => Promise<void>,
+): Command {
+  return { ...spec, ...ONE_SESSION, run: async (ctx) => run(ctx, sessionRef(ctx), await ctx.store()) };
 }

@@ -1,5 +1,5 @@
 import type { SessionHeader } from '@agent-sessions/core';
-import { int, required, str } from '../args.js';
+import { int, required, SESSION_OPTIONS, str } from '../args.js';
 import type { Command } from '../context.js';
 import { UsageError } from '../exit-codes.js';
 import { sessionTable } from '../render.js';
@@ -26,8 +26,7 @@ export const list: Command = {
     '--cursor C        continue after a previous listing (printed on stderr when there are more)',
   ],
   options: {
-    agent: { type: 'string', short: 'a' },
-    user: { type: 'string', short: 'u' },
+    ...SESSION_OPTIONS,
     limit: { type: 'string', short: 'n' },
     json: { type: 'boolean' },
     metadata: { type: 'string', multiple: true },

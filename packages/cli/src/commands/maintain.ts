@@ -1,23 +1,18 @@
-import { AgentSessionsError, countUserData, deleteUserData } from '@agent-sessions/core';
-import { required, str } from '../args.js';
-import type { Command, Context } from '../context.js';
+import { countUserData, deleteUserData } from '@agent-sessions/core';
+import { str } from '../args.js';
+import { sessionCommand, sessionNotFound, type Command, type Context } from '../context.js';
 
-export const deleteCommand: Command = {
-  name: 'delete',
-  usage: '<sessionId> --agent <agentId> [--user <userId>]',
-  summary: 'deletes a session with all its runs',
-  help: ['Exit 3 (not_found) when the session does not exist for this agent (and user).'],
-  options: { agent: { type: 'string', short: 'a' }, user: { type: 'string', short: 'u' } },
-  positionals: { min: 1, max: 1, names: '<sessionId>' },
-  async run(ctx) {
-    const ref = { agentId: required(ctx.values, 'agent'), sessionId: ctx.positionals[0] ?? '', userId: str(ctx.values, 'user') };
-    const store = await ctx.store();
-    if (!(await store.deleteSession(ref))) {
-      throw new AgentSessionsError('not_found', `session '${ref.sessionId}' of agent '${ref.agentId}' not found`, { source: store.name });
-    }
+export const deleteCommand: Command = sessionCommand(
+  {
+    name: 'delete',
+    summary: 'deletes a session with all its runs',
+    help: ['Exit 3 (not_found) when the session does not exist for this agent (and user).'],
+  },
+  async (ctx, ref, store) => {
+    if (!(await store.deleteSession(ref))) throw sessionNotFound(ref, store);
     await ctx.out(`deleted session '${ref.sessionId}' of agent '${ref.agentId}'\n`);
   },
-};
+);
 
 async function confirm(ctx: Context, question: string): Promise<boolean> {
   ctx.io.stderr.write(`${question} [y/N] `);

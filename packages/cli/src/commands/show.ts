@@ -1,22 +1,16 @@
-import { AgentSessionsError, iterateRuns } from '@agent-sessions/core';
-import { required, str } from '../args.js';
-import type { Command } from '../context.js';
+import { iterateRuns } from '@agent-sessions/core';
+import { sessionCommand, sessionNotFound, type Command } from '../context.js';
 import { headerText, runText } from '../render.js';
 
-export const show: Command = {
-  name: 'show',
-  usage: '<sessionId> --agent <agentId> [--user <userId>]',
-  summary: 'the whole transcript, oldest run first (failed and interrupted runs marked)',
-  help: ['Items print as "role: text" where their shape is known (OpenAI Agents, LangChain, {role, content}), else as JSON.'],
-  options: { agent: { type: 'string', short: 'a' }, user: { type: 'string', short: 'u' } },
-  positionals: { min: 1, max: 1, names: '<sessionId>' },
-  async run(ctx) {
-    const ref = { agentId: required(ctx.values, 'agent'), sessionId: ctx.positionals[0] ?? '', userId: str(ctx.values, 'user') };
-    const store = await ctx.store();
+export const show: Command = sessionCommand(
+  {
+    name: 'show',
+    summary: 'the whole transcript, oldest run first (failed and interrupted runs marked)',
+    help: ['Items print as "role: text" where their shape is known (OpenAI Agents, LangChain, {role, content}), else as JSON.'],
+  },
+  async (ctx, ref, store) => {
     const header = await store.getSession(ref);
-    if (!header) {
-      throw new AgentSessionsError('not_found', `session '${ref.sessionId}' of agent '${ref.agentId}' not found`, { source: store.name });
-    }
+    if (!header) throw sessionNotFound(ref, store);
     await ctx.out(`${headerText(header)}\n`);
     let n = 0;
     for await (const run of iterateRuns(store, ref, { order: 'asc', pageSize: 100 })) {
@@ -27,4 +21,4 @@ export const show: Command = {
     ctx.progress.done();
     if (n === 0) await ctx.out('(no runs)\n');
   },
-};
+);

@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { exportSession, forkSession, importSession } from '@agent-sessions/core';
-import { int, required, str } from '../args.js';
+import { int, ONE_SESSION, SESSION_OPTIONS, sessionRef, str } from '../args.js';
 import { writeAll, type Command } from '../context.js';
 import { UsageError } from '../exit-codes.js';
 
@@ -18,14 +18,13 @@ export const exportCommand: Command = {
     '--through-seq N   only runs 1..N',
   ],
   options: {
-    agent: { type: 'string', short: 'a' },
-    user: { type: 'string', short: 'u' },
+    ...SESSION_OPTIONS,
     out: { type: 'string', short: 'o' },
     'through-seq': { type: 'string' },
   },
-  positionals: { min: 1, max: 1, names: '<sessionId>' },
+  positionals: ONE_SESSION.positionals,
   async run(ctx) {
-    const ref = { agentId: required(ctx.values, 'agent'), sessionId: ctx.positionals[0] ?? '', userId: str(ctx.values, 'user') };
+    const ref = sessionRef(ctx);
     const throughSeq = int(ctx.values, 'through-seq', 0);
     const file = str(ctx.values, 'out');
     const store = await ctx.store();
@@ -135,14 +134,13 @@ export const fork: Command = {
   summary: 'copies a session (up to a run) under a new id; the source is untouched',
   help: ['Prints the new session id on stdout.'],
   options: {
-    agent: { type: 'string', short: 'a' },
-    user: { type: 'string', short: 'u' },
+    ...SESSION_OPTIONS,
     'through-seq': { type: 'string' },
     'new-id': { type: 'string' },
   },
-  positionals: { min: 1, max: 1, names: '<sessionId>' },
+  positionals: ONE_SESSION.positionals,
   async run(ctx) {
-    const ref = { agentId: required(ctx.values, 'agent'), sessionId: ctx.positionals[0] ?? '', userId: str(ctx.values, 'user') };
+    const ref = sessionRef(ctx);
     const store = await ctx.store();
     const header = await forkSession(store, ref, {
       throughSeq: int(ctx.values, 'through-seq', 0),
