@@ -130,9 +130,11 @@ export async function pgliteQuery(db: PgliteProtocol, name: string, text: string
   try {
     return await run(db, name, text, params);
   } catch (err) {
+    const code = (err as { code?: string }).code;
     // Prepared already under this name by another copy of this module over the same database.
-    if ((err as { code?: string }).code !== '42P05') throw err;
-    PREPARED.get(db)?.set(text, null);
+    if (code === '42P05') PREPARED.get(db)?.set(text, null);
+    // Deallocated behind our back (DEALLOCATE ALL): run() forgot it; parse it again now.
+    else if (code !== '26000') throw err;
     return run(db, name, text, params);
   }
 }

@@ -25,6 +25,7 @@ import {
   type StoreCapabilities,
 } from '@agent-sessions/core/store';
 import { isQueryable, lazyRunner, runnerFor, type PgQueryable, type SqlRunner } from './client.js';
+import { isPglite } from './pglite.js';
 import { PG_ERRORS } from './errors.js';
 import { HEADER_V2_VERSION, assertKnownVersion, migrateRunner, schemaVersion } from './migrations.js';
 import { tableNames, type TableNames } from './names.js';
@@ -36,17 +37,22 @@ import { IMPORT_BATCH, WINDOW_BEFORE, WINDOW_LIMIT, importRunsJson, statements, 
 
 const WINDOW_BEFORE_RE = new RegExp(`${WINDOW_BEFORE.replace(/[/*]/g, '\\$&')}(\\w+)\\*/`, 'g');
 
-/** $1 agent, $2 session, $3 user, $4 now, and $5 beforeSeq when given (see PostgresStore.window). */
-const windowParams = (input: NormalizedListRuns): unknown[] =>
-  input.beforeSeq === null
-    ? [input.agentId, input.sessionId, input.userId, input.now]
-    : [input.agentId, input.sessionId, input.userId, input.now, input.beforeSeq];
+/** $1 agent, $2 session, $3 user, $4 now, then beforeSeq when given, then the limit unless it is in the text (see PostgresStore.window). */
+function windowParams(input: NormalizedListRuns, literalLimit: boolean): unknown[] {
+  const params: unknown[] = [input.agentId, input.sessionId, input.userId, input.now];
+  if (input.beforeSeq !== null) params.push(input.beforeSeq);
+  if (!literalLimit) params.push(input.limit);
+  return params;
+}
 
 // Lets the factories hand the store a runner it owns, without a public option for it.
 const RUNNER = Symbol('agent-sessions.postgres.runner');
+const PGLITE = Symbol('agent-sessions.postgres.pglite');
 interface InternalOptions extends Omit<PostgresStoreOptions, 'client'> {
   client?: PgQueryable | undefined;
   [RUNNER]?: SqlRunner | undefined;
+  /** The runner is over a PGlite database (see `window`). */
+  [PGLITE]?: boolean | undefined;
 }
 
 /** Keeps a time inside what a bigint column (and a JS number) holds exactly. */
@@ -69,6 +75,8 @@ export class PostgresStore extends SessionStore {
   private readonly sql: SqlRunner;
   private readonly tables: TableNames;
   private q: Statements;
+  /** The window's limit written into its text (PGlite) rather than sent as a parameter (see `window`). */
+  private readonly literalLimit: boolean;
   /** Window statements by kind, limit and whether beforeSeq is given (see `window`). */
   private readonly windows = new Map<string, string>();
   private readonly autoMigrate: boolean;
@@ -93,6 +101,7 @@ export class PostgresStore extends SessionStore {
     this.q = statements(this.tables);
     this.sql = runner ?? runnerFor(internal?.client as PgQueryable, undefined, options.preparedStatements ?? true);
     this.autoMigrate = options.migrate ?? true;
+    this.literalLimit = internal?.[PGLITE] === true || isPglite(internal?.client);
     this.runIdConstraint = `${this.tablePrefix}_runs_run_id_key`;
   }
 
@@ -180,7 +189,7 @@ export class PostgresStore extends SessionStore {
   }
 
   protected async doListRuns(input: NormalizedListRuns): Promise<Run[]> {
-    const rows = await this.sql.query<RunRow>(this.window(input.touch ? 'listRunsTouch' : 'listRuns', input), windowParams(input));
+    const rows = await this.sql.query<RunRow>(this.window(input.touch ? 'listRunsTouch' : 'listRuns', input), windowParams(input, this.literalLimit));
     const runs = rows.map(toRun);
     runs.reverse();
     return runs;
@@ -188,7 +197,7 @@ export class PostgresStore extends SessionStore {
 
   /** The header and the window in one statement, from one snapshot. */
   protected override async doReadHistory(input: NormalizedListRuns): Promise<History> {
-    const rows = await this.sql.query<HistoryRow>(this.window(input.touch ? 'readHistoryTouch' : 'readHistory', input), windowParams(input));
+    const rows = await this.sql.query<HistoryRow>(this.window(input.touch ? 'readHistoryTouch' : 'readHistory', input), windowParams(input, this.literalLimit));
     const [head] = rows;
     if (!head || Number(head.kind) !== 0) return { session: null, runs: [] };
     const runs: Run[] = [];
@@ -360,22 +369,24 @@ export class PostgresStore extends SessionStore {
   }
 
   /**
-   * A window read's text for this limit, with or without `beforeSeq`. The limit is written into
-   * the text (core bounds it to 1..1000) and the `beforeSeq` test is there only when given: with
-   * `LIMIT $n` or `$n IS NULL OR seq < $n` the server's plan cache never settles on a generic
-   * plan and re-plans every call (measured at 10,000 runs: custom 620, generic 0 in
-   * pg_prepared_statements). A store sees few distinct limits, so few statements.
+   * A window read's text, with or without `beforeSeq` (its test is there only when given). On
+   * PGlite the limit is written into the text (core bounds it to 1..1000; a store sees few
+   * distinct limits), so the statement settles on a generic plan and is not planned per call.
+   * On a server it stays a parameter, so the server plans the read for each call: a generic
+   * plan there, made from statistics of many short sessions, read a 10,000-run session's whole
+   * index range and sorted it (the benchmark's read at 10,000 runs went 0.54 → 8.47 ms; see the
+   * package README).
    */
   private window(kind: 'listRuns' | 'listRunsTouch' | 'readHistory' | 'readHistoryTouch', input: NormalizedListRuns): string {
     const before = input.beforeSeq !== null;
-    const key = `${kind}:${before ? 'b' : ''}${input.limit}`;
+    const key = `${kind}:${before ? 'b' : ''}${this.literalLimit ? input.limit : '$'}`;
     let text = this.windows.get(key);
     if (text === undefined) {
       const limit = input.limit;
       if (!Number.isInteger(limit) || limit < 0) throw new AgentSessionsError('invalid_input', 'limit must be a whole number', { source: this.name });
       text = this.q[kind]
         .replace(WINDOW_BEFORE_RE, (_m, header: string) => (before ? 'AND x.seq < $5::bigint' : `AND x.seq <= ${header}.last_seq`))
-        .replaceAll(WINDOW_LIMIT, `LIMIT ${limit}`);
+        .replaceAll(WINDOW_LIMIT, this.literalLimit ? `LIMIT ${limit}` : `LIMIT $${before ? 6 : 5}::integer`);
       this.windows.set(key, text);
     }
     return text;
@@ -446,7 +457,7 @@ export class PostgresStore extends SessionStore {
 }
 
 /** A store over a runner it owns (createStoreFromUrl's PGlite); not part of the public API. */
-export function storeOverRunner(runner: SqlRunner, options: Omit<PostgresStoreOptions, 'client'>): PostgresStore {
-  const internal: InternalOptions = { ...options, [RUNNER]: runner };
+export function storeOverRunner(runner: SqlRunner, options: Omit<PostgresStoreOptions, 'client'>, pglite = false): PostgresStore {
+  const internal: InternalOptions = { ...options, [RUNNER]: runner, [PGLITE]: pglite };
   return new PostgresStore(internal as PostgresStoreOptions);
 }

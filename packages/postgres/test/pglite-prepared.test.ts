@@ -32,6 +32,27 @@ describe('named prepared statements on PGlite', () => {
     expect((await store.readHistory({ ...ref, limit: 3 })).runs.map((r) => r.items[0])).toEqual(['turn 9', 'turn 10', 'turn 11']);
   });
 
+  it('the window read (its limit in the text) gets a generic plan that walks the primary key backwards, even on tiny tables', async () => {
+    const store = new PostgresStore({ client: db, schema: 'tiny' });
+    const ref = { agentId: 'a', sessionId: 's' };
+    await store.appendRun({ ...ref, format: 'plain', items: ['x'] });
+    for (let i = 0; i < 8; i++) await store.readHistory({ ...ref, limit: 10 });
+    const { rows } = await db.query<{ statement: string; generic_plans: number }>(
+      `SELECT statement, generic_plans FROM pg_prepared_statements WHERE statement LIKE '%LIMIT 10\n%' AND statement LIKE '%"tiny"%'`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(Number(rows[0]?.generic_plans)).toBeGreaterThanOrEqual(3);
+    await db.exec('SET plan_cache_mode = force_generic_plan');
+    try {
+      await db.exec(`PREPARE zz_plan AS ${rows[0]?.statement}`);
+      const plan = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE zz_plan('a', 's', NULL, 1)`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toMatch(/Index Scan Backward using agent_sessions_runs_pkey/);
+      expect(plan).not.toMatch(/Bitmap|Seq Scan on agent_sessions_runs/);
+    } finally {
+      await db.exec('DEALLOCATE zz_plan; RESET plan_cache_mode');
+    }
+  });
+
   it('each statement is parsed again after REPREPARE_EVERY calls (fresh plans as the tables grow) and keeps working', async () => {
     const store = new PostgresStore({ client: db, schema: 'prep' });
     const ref = { agentId: 'a', sessionId: 'again' };
@@ -39,6 +60,9 @@ describe('named prepared statements on PGlite', () => {
     for (let i = 0; i < REPREPARE_EVERY + 5; i++) expect((await store.getSession(ref))?.lastSeq).toBe(1);
     const names = await prepared();
     expect(new Set(names.map((n) => n.name)).size).toBe(names.length);
+    // Deallocated behind the store's back: the next call parses again instead of failing.
+    await db.exec('DEALLOCATE ALL');
+    expect((await store.appendRun({ ...ref, format: 'plain', items: ['y'] })).run.seq).toBe(2);
   }, 120_000);
 
   it('a statement whose Parse fails (tables missing) is not taken as prepared, and the connection stays in sync', async () => {
