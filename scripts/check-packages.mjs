@@ -1,5 +1,6 @@
 // Every published package passes publint --strict and attw --pack, and its tarball holds only
-// dist/, README.md, LICENSE and package.json.
+// dist/, README.md, LICENSE and package.json (plus one `<entry>/package.json` per subpath entry, so
+// resolvers without `exports` support, such as TypeScript's node10, find `pkg/store` too).
 import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ for (const d of dirs) {
   const tgz = readdirSync(out).find((f) => f.endsWith('.tgz'));
   run('pnpm', ['exec', 'attw', '--pack', '.', '--format', 'table-flipped'], { cwd, quiet: true });
   const list = spawnSync('tar', ['-tzf', join(out, tgz)], { encoding: 'utf8' }).stdout.trim().split('\n');
-  const extra = list.filter((f) => !/^package\/(dist\/.+|README\.md|LICENSE|package\.json)$/.test(f));
+  const extra = list.filter((f) => !/^package\/(dist\/.+|[a-z-]+\/package\.json|README\.md|LICENSE|package\.json)$/.test(f));
   if (extra.length > 0) {
     log(`${pkg.name}: the tarball holds files users do not need: ${extra.join(', ')}`);
     failed = true;
