@@ -64,6 +64,10 @@ export interface Statements {
   importRuns: string;
   /** A header id for an import written in several statements. */
   reserveId: string;
+  /** Key rotation: a run's items replaced if they are still exactly what was read (compare-and-set). */
+  rewriteRun: string;
+  /** Key rotation: the header's title and preview replaced if both are still what was read (schema version 4). */
+  rewriteText: string;
   /** Whether the statements use the header columns of schema version 4 (title, preview, usage, summary_seq). */
   full: boolean;
 }
@@ -386,7 +390,8 @@ WITH h AS (
   RETURNING s.id
 ), shrunk AS (
   UPDATE ${R} r SET items = (
-    SELECT json_agg(e.value ORDER BY e.i) FROM json_array_elements(l.items) WITH ORDINALITY AS e(value, i) WHERE e.i < l.n
+    -- From the row as it is now, not the snapshot: a rewrite (key rotation) in between is kept.
+    SELECT json_agg(e.value ORDER BY e.i) FROM json_array_elements(r.items::json) WITH ORDINALITY AS e(value, i) WHERE e.i < l.n
   )
   FROM last l, hu
   WHERE r.session_pk = hu.id AND r.seq = l.seq AND l.n > 1
@@ -491,6 +496,26 @@ LIMIT $${n + 1}::integer`;
      * $4 now, $5 whether the title is given, $6 the title, $7 touch (updated_at = max(updated_at, now)).
      * No row: absent, expired or another user's (not_found).
      */
+    /*
+     * Key rotation. $1 agent, $2 session, $3 user, $4 now; rewriteRun: $5 seq, $6 run id, $7 the
+     * items as read, $8 the new items (compared as jsonb: a pop rebuilds the text with json_agg);
+     * rewriteText: $5/$6 title/preview as read, $7/$8 the new ones. Version, updated_at and the
+     * TTL stay as they are.
+     */
+    rewriteRun: `
+UPDATE ${R} r SET items = $8::json
+FROM ${S} s
+WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
+  AND r.session_pk = s.id AND r.seq = $5::bigint AND r.seq <= s.last_seq AND r.run_id = $6::text
+  AND r.items::jsonb = $7::jsonb
+RETURNING 1 AS ok`,
+
+    rewriteText: `
+UPDATE ${S} s SET title = $7::text, preview = $8::text
+WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
+  AND s.title IS NOT DISTINCT FROM $5::text AND s.preview IS NOT DISTINCT FROM $6::text
+RETURNING 1 AS ok`,
+
     patchSession: `
 UPDATE ${S} s SET
   title = CASE WHEN $5::boolean THEN $6::text ELSE s.title END,

@@ -12,6 +12,8 @@ import {
   type NormalizedList,
   type NormalizedListRuns,
   type NormalizedPatch,
+  type NormalizedRewriteRun,
+  type NormalizedRewriteText,
   type NormalizedPrune,
   type NormalizedRead,
   type NormalizedUpdate,
@@ -290,6 +292,23 @@ export class PostgresStore extends SessionStore {
     params.push(input.limit);
     const sql = this.q.listUserSessions({ agent: input.agentId !== null, after: input.after !== null });
     return (await this.sql.query<HeaderRow>(sql, params)).map(toHeader);
+  }
+
+  /** Key rotation: one compare-and-set UPDATE of the run's items (see sql.ts). */
+  protected override async doRewriteRun(input: NormalizedRewriteRun): Promise<boolean> {
+    const rows = await this.sql.query(this.q.rewriteRun, [
+      input.agentId, input.sessionId, input.userId, input.now, input.seq, input.runId, JSON.stringify(input.expected), JSON.stringify(input.items),
+    ]);
+    return rows.length === 1;
+  }
+
+  /** Key rotation: one compare-and-set UPDATE of the header's title and preview. */
+  protected override async doRewriteText(input: NormalizedRewriteText): Promise<boolean> {
+    this.needsV4('reencryptSession');
+    const rows = await this.sql.query(this.q.rewriteText, [
+      input.agentId, input.sessionId, input.userId, input.now, input.expected.title, input.expected.preview, input.title, input.preview,
+    ]);
+    return rows.length === 1;
   }
 
   /** renameSession / touchSession: one UPDATE; no row means absent, expired or another user's. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAgentSessionsError, type SessionStore } from '@agent-sessions/core';
+import { isAgentSessionsError, reencryptSession, type EncryptionOption, type SessionStore } from '@agent-sessions/core';
 import { runConformanceSuite } from '@agent-sessions/conformance';
 import { PostgresStore } from '@agent-sessions/postgres';
 import { dropSchema, randomSchema, testPool } from './helpers.js';
@@ -162,5 +162,75 @@ describe('postgres: what encryption leaves in the tables', () => {
       await missing.close();
       await ring.close();
     }
+  });
+});
+
+describe('postgres: reencryptSession rewrites runs, title and preview in place', () => {
+  const rotSchema = randomSchema('rotate');
+  const rotPool = testPool();
+  const old = randomBytes(32);
+  const next = randomBytes(32);
+  const ring = { keys: { default: old, k2: next }, current: 'k2' };
+  const open = (encryption: EncryptionOption): PostgresStore => new PostgresStore({ client: rotPool, schema: rotSchema, encryption });
+  afterAll(async () => {
+    await dropSchema(rotPool, rotSchema);
+    await rotPool.end();
+  });
+  const ref = () => ({ agentId: 'agent', sessionId: `s-${randomBytes(4).toString('hex')}` });
+  const kid = (sealed: string): string => sealed.split(':')[sealed.startsWith('as_enc:') ? 2 : 1] as string;
+  const stored = async (r: { agentId: string; sessionId: string }) => {
+    const { rows } = await rotPool.query<{ items: string; version: string; updated_at: string; title: string; preview: string }>(
+      `SELECT r.items::text AS items, s.version::text AS version, s.updated_at::text AS updated_at, s.title, s.preview
+       FROM "${rotSchema}".agent_sessions_sessions s JOIN "${rotSchema}".agent_sessions_runs r ON r.session_pk = s.id
+       WHERE s.agent_id = $1 AND s.session_id = $2 ORDER BY r.seq`,
+      [r.agentId, r.sessionId],
+    );
+    return rows;
+  };
+  const itemKeys = (rows: { items: string }[]): string[] =>
+    rows.flatMap((x) => (JSON.parse(x.items) as { $as_enc: string }[]).map((i) => kid(i.$as_enc)));
+
+  it('after rotating keys and reencryptSession, every run, the title and the preview open with only the new key', async () => {
+    const before = open(old);
+    const r = ref();
+    for (let i = 0; i < 5; i++) {
+      await before.appendRun({ ...r, format: 't', items: [`m${i}`, { n: i, secret: SECRET }], title: 'the title', preview: `preview ${i}` });
+    }
+    const after = open(ring);
+    const rowsBefore = await stored(r);
+    const result = await reencryptSession(after, r, { pageSize: 2 });
+    expect(result).toMatchObject({ found: true, headerRewritten: true, runsChecked: 5, runsOnOtherKeys: 5, runsRewritten: 5, runsSkipped: 0 });
+    const rows = await stored(r);
+    expect(new Set(itemKeys(rows))).toEqual(new Set(['k2']));
+    expect(kid(rows[0]!.title)).toBe('k2');
+    expect(kid(rows[0]!.preview)).toBe('k2');
+    // Runs rewritten in place; the header's own re-seal (state, summary) is a versioned update.
+    expect(rows[0]!.updated_at >= rowsBefore[0]!.updated_at).toBe(true);
+    const onlyNew = open({ keys: { k2: next }, current: 'k2' });
+    expect(await onlyNew.getSession(r)).toMatchObject({ title: 'the title', preview: 'preview 4', lastSeq: 5 });
+    const history = await onlyNew.readHistory({ ...r, limit: 10 });
+    expect(history.runs.map((x) => x.items)).toEqual([0, 1, 2, 3, 4].map((i) => [`m${i}`, { n: i, secret: SECRET }]));
+    expect(await reencryptSession(after, r)).toMatchObject({ runsOnOtherKeys: 0, runsRewritten: 0 });
+  });
+
+  it('a pop racing the rewrite of its run is not undone, and a pop after a rewrite keeps the new key', async () => {
+    const before = open(old);
+    const r = ref();
+    await before.appendRun({ ...r, format: 't', items: ['x1', 'x2', 'x3'] });
+    let raced = 0;
+    class Racing extends PostgresStore {
+      protected override async doRewriteRun(input: Parameters<PostgresStore['doRewriteRun']>[0]): Promise<boolean> {
+        if (raced++ === 0) expect(await before.popItem(r)).toMatchObject({ item: 'x3' });
+        return super.doRewriteRun(input);
+      }
+    }
+    const racing = new Racing({ client: rotPool, schema: rotSchema, encryption: ring });
+    expect(await reencryptSession(racing, r)).toMatchObject({ runsOnOtherKeys: 1, runsRewritten: 1, runsSkipped: 0 });
+    expect(raced).toBe(2);
+    expect((await racing.listRuns({ ...r, limit: 5 }))[0]!.items).toEqual(['x1', 'x2']);
+    expect(itemKeys(await stored(r))).toEqual(['k2', 'k2']);
+    // A pop rebuilds the run from the row as it is now, so the rewritten items stay rewritten.
+    expect(await racing.popItem(r)).toMatchObject({ item: 'x2' });
+    expect(itemKeys(await stored(r))).toEqual(['k2']);
   });
 });
