@@ -32,18 +32,45 @@ export interface RedisUrlOptions extends StoreOptions {
   evictionPolicy?: 'error' | 'warn' | undefined;
 }
 
-/** Options of `mongodb://` and `mongodb+srv://`. */
+/**
+ * Options of `mongodb://` and `mongodb+srv://`. `MongoStore`'s own options extend these (without
+ * `clientOptions`), so the two never disagree.
+ */
 export interface MongoUrlOptions extends StoreOptions {
   /** The database. Default: the URL's, else `agent_sessions`. */
   database?: string | undefined;
+  /** The collection of session headers. Default: `agent_sessions`. */
   sessionsCollection?: string | undefined;
+  /** The collection of runs. Default: `agent_session_runs`. */
   runsCollection?: string | undefined;
+  /** The collection of per-session locks, used only without atomic updates. Default: `agent_session_locks`. */
   locksCollection?: string | undefined;
-  /** Whether conditional updates are atomic on the server. Default `'auto'` (probed). */
+  /**
+   * Whether a conditional single-document update is atomic on this server (MongoDB: yes;
+   * FerretDB 1.x: no, it reads and rewrites documents in separate steps). `'auto'` finds out at
+   * setup by racing a few conditional updates on a probe document. Without them every write
+   * to a session holds a short lock (a document with a unique `_id`). Default: `'auto'`.
+   */
   atomicUpdates?: 'auto' | boolean | undefined;
+  /** How long a lock may be held before another writer takes it to be abandoned. Default: 10000 ms. */
   lockLeaseMs?: number | undefined;
+  /**
+   * TTL indexes on `expiresAt`. `'auto'` creates them and falls back to plain indexes on a server
+   * that answers "not implemented" (FerretDB 1.x); `true` requires them; `false` never creates
+   * them. Reads hide expired sessions in every mode. Default: `'auto'`.
+   */
   ttlIndex?: 'auto' | boolean | undefined;
+  /**
+   * Create the indexes on first use (idempotent). Set false when your deploy pipeline manages
+   * indexes; then `capabilities.nativeTtl` is `ttlIndex === true`. Default: true.
+   */
   createIndexes?: boolean | undefined;
+  /**
+   * How long one write keeps retrying under contention (a lost race, a write conflict, a held
+   * session lock) before failing with `conflict`; it also gives up after 100 attempts. Retries
+   * back off with full jitter, from 1 ms doubling up to 50 ms (20 ms between looks at a held
+   * lock). Default: 80 % of `timeoutMs` (8000 ms).
+   */
   contentionTimeoutMs?: number | undefined;
   /** Passed to `new MongoClient(url, clientOptions)`. */
   clientOptions?: Record<string, unknown> | undefined;

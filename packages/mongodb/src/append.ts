@@ -1,6 +1,6 @@
 import { canAccess, isExpired, type AppendRunResult, type LostRace, type NormalizedAppend, type Run } from '@agent-sessions/core/store';
 import type { Filter, ObjectId } from 'mongodb';
-import { LOST_RACE, deleteRuns, expiresMs, newHeader, raiseRunsExpiry, readHeader, retry, type MongoContext } from './context.js';
+import { LOST_RACE, expiresMs, newHeader, putHeader, raiseRunsExpiry, readHeader, retry, type MongoContext } from './context.js';
 import {
   USAGE_KEYS,
   headerKey,
@@ -14,6 +14,7 @@ import {
   type HeaderDoc,
   type RunDoc,
   type RunHeaderDelta,
+  runDocument,
 } from './documents.js';
 import { isDuplicateKey } from './errors.js';
 import { completePop } from './pop.js';
@@ -131,11 +132,7 @@ function newTtl(input: NormalizedAppend): [number | null, number | null] {
 async function restart(ctx: MongoContext, h: HeaderDoc, input: NormalizedAppend): Promise<void> {
   // A whole new document: nothing of the old incarnation (title, usage, an import's mark) stays.
   const fresh = newHeader(input, ...newTtl(input), input.sessionMetadata, {}, 0);
-  const res = await ctx.sessions.replaceOne({ _id: fresh._id, gen: h.gen, version: h.version }, fresh);
-  // The old runs go within a small time box: the rest are dead (another gen) and are removed by
-  // the appends they collide with, by prune() or a TTL index, so a huge expired session never
-  // holds this append.
-  if (res.matchedCount === 1) await deleteRuns(ctx, h, Date.now() + ctx.inlineCleanupMs);
+  await putHeader(ctx, h, fresh);
 }
 
 /**
@@ -149,22 +146,7 @@ export function append(ctx: MongoContext, input: NormalizedAppend): Promise<Appe
   const delta = headerDelta(input);
   const build = (h: HeaderDoc): RunDoc => {
     const ttlMs = input.ttlMs === undefined ? h.ttlMs : input.ttlMs;
-    const run: RunDoc = {
-      agentId: input.agentId,
-      sessionId: input.sessionId,
-      gen: h.gen,
-      runId: input.runId,
-      seq: h.lastSeq + 1,
-      base: slotOf(h),
-      createdAt: input.now,
-      status: input.status,
-      format: input.format,
-      items,
-      n: items.length,
-      usage: input.usage === null ? null : toJsonText(input.usage),
-      metadata: input.metadata === null ? null : toJsonText(input.metadata),
-      expiresAt: runsExpiry(ttlMs, input.now),
-    };
+    const run = runDocument({ ...input, seq: h.lastSeq + 1, createdAt: input.now }, h.gen, slotOf(h), items, runsExpiry(ttlMs, input.now));
     // Absent, not undefined: the driver would store undefined as null, which means "never expires".
     if (input.ttlMs !== undefined) run.ttl = input.ttlMs;
     if (delta) run.header = delta;

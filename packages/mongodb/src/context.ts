@@ -11,7 +11,7 @@ import {
 } from '@agent-sessions/core/store';
 import type { Collection, Filter } from 'mongodb';
 import { NEVER, headerKey, metadataTags, newGen, normalizeHeader, runsExpiry, sessionExpiry, type HeaderDoc, type RunDoc } from './documents.js';
-import { isLostRace } from './errors.js';
+import { isDuplicateKey, isLostRace } from './errors.js';
 import type { DeletePacer } from './batches.js';
 import { withLock, type LockDoc } from './locks.js';
 
@@ -144,6 +144,29 @@ export async function deleteBatched(ctx: MongoContext, filter: Filter<RunDoc>, d
     ctx.deletes.record(ids.length, performance.now() - t0);
     if (ids.length < size) return deleted;
   }
+}
+
+/**
+ * Puts `doc` in place of the header `h` read before (null: there was none): an insert, or a
+ * replace conditional on h's incarnation and version. The winner drops h's runs within a small
+ * time box; the rest are dead (another gen) and go with the appends they collide with, prune()
+ * or a TTL index, so a huge expired session never holds the write. LOST_RACE when another writer
+ * got there first.
+ */
+export async function putHeader(ctx: MongoContext, h: HeaderDoc | null, doc: HeaderDoc): Promise<true | typeof LOST_RACE> {
+  if (!h) {
+    try {
+      await ctx.sessions.insertOne(doc);
+      return true;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      return LOST_RACE;
+    }
+  }
+  const res = await ctx.sessions.replaceOne({ _id: doc._id, gen: h.gen, version: h.version }, doc);
+  if (res.matchedCount !== 1) return LOST_RACE;
+  await deleteRuns(ctx, h, Date.now() + ctx.inlineCleanupMs);
+  return true;
 }
 
 /** Deletes the runs of one incarnation of a session, in batches; null when `deadline` came first. */

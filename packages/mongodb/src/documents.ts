@@ -166,6 +166,36 @@ export function toJsonText(value: JsonValue): string {
   return JSON.stringify(value);
 }
 
+/**
+ * A run's document in incarnation `gen` at `seq`, appended on header slot `base`: `items` are
+ * already JSON text (an append encodes them once for all its attempts); usage and metadata
+ * become JSON text here.
+ */
+export function runDocument(
+  run: Pick<Run, 'runId' | 'seq' | 'createdAt' | 'status' | 'format' | 'usage' | 'metadata'> & { agentId: string; sessionId: string },
+  gen: string,
+  base: number,
+  items: string[],
+  expiresAt: Date,
+): RunDoc {
+  return {
+    agentId: run.agentId,
+    sessionId: run.sessionId,
+    gen,
+    runId: run.runId,
+    seq: run.seq,
+    base,
+    createdAt: run.createdAt,
+    status: run.status,
+    format: run.format,
+    items,
+    n: items.length,
+    usage: run.usage === null ? null : toJsonText(run.usage),
+    metadata: run.metadata === null ? null : toJsonText(run.metadata),
+    expiresAt,
+  };
+}
+
 export function fromJsonText<T extends JsonValue>(text: string): T {
   return JSON.parse(text) as T;
 }

@@ -1,6 +1,6 @@
 import { isExpired, type NormalizedImport, type Run, type SessionHeader } from '@agent-sessions/core/store';
-import { LOST_RACE, deleteRuns, expiresMs, readHeader, retry, type MongoContext } from './context.js';
-import { NEVER, headerKey, metadataTags, newGen, runsExpiry, toHeader, toJsonText, type HeaderDoc, type RunDoc } from './documents.js';
+import { LOST_RACE, deleteRuns, expiresMs, putHeader, readHeader, retry, type MongoContext } from './context.js';
+import { NEVER, headerKey, metadataTags, newGen, runsExpiry, toHeader, toJsonText, type HeaderDoc, type RunDoc, runDocument } from './documents.js';
 import { isDuplicateKey } from './errors.js';
 
 /** How long an import's claim on a session lasts without progress before others take it as abandoned. */
@@ -59,20 +59,8 @@ export async function importSession(ctx: MongoContext, input: NormalizedImport):
   await retry(ctx, 'restoreSession', async () => {
     const h = await readHeader(ctx, key);
     if (h && !isExpired(expiresMs(h), input.now) && (h.version > 0 || h.importing)) throw ctx.exists(input);
-    if (!h) {
-      try {
-        await ctx.sessions.insertOne(claim);
-        return true;
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-        return LOST_RACE;
-      }
-    }
-    const res = await ctx.sessions.replaceOne({ _id: key, gen: h.gen, version: h.version }, claim);
-    if (res.matchedCount !== 1) return LOST_RACE;
     // The replaced incarnation's runs: a bounded first step; colliding ones go batch by batch below.
-    await deleteRuns(ctx, h, Date.now() + ctx.inlineCleanupMs);
-    return true;
+    return putHeader(ctx, h, claim);
   });
 
   for (let i = 0; i < input.runs.length; i += IMPORT_BATCH) {
@@ -92,23 +80,7 @@ export async function importSession(ctx: MongoContext, input: NormalizedImport):
 }
 
 function runDoc(input: NormalizedImport, gen: string, r: Run, expiresAt: Date): RunDoc {
-  const items = r.items.map(toJsonText);
-  return {
-    agentId: input.agentId,
-    sessionId: input.sessionId,
-    gen,
-    runId: r.runId,
-    seq: r.seq,
-    base: 0,
-    createdAt: r.createdAt,
-    status: r.status,
-    format: r.format,
-    items,
-    n: items.length,
-    usage: r.usage === null ? null : toJsonText(r.usage),
-    metadata: r.metadata === null ? null : toJsonText(r.metadata),
-    expiresAt,
-  };
+  return runDocument({ ...r, agentId: input.agentId, sessionId: input.sessionId }, gen, 0, r.items.map(toJsonText), expiresAt);
 }
 
 /**

@@ -87,19 +87,39 @@ export async function listSessions(ctx: MongoContext, input: NormalizedList): Pr
       ...(input.updatedBefore !== null ? { $lt: input.updatedBefore } : {}),
     };
   }
+  return readHeaderPages(
+    input.fetchLimit,
+    input.cursor,
+    (c, want) => {
+      const page: Filter<HeaderDoc>[] = [...and];
+      if (c) page.push({ $or: [{ updatedAt: { $lt: c.updatedAt } }, { updatedAt: c.updatedAt, sessionId: { $lt: c.sessionId } }] });
+      return ctx.sessions
+        .find({ ...filter, $and: page }, { maxTimeMS: ctx.maxTimeMS })
+        .sort({ updatedAt: -1, sessionId: -1 })
+        .limit(want)
+        .toArray();
+    },
+    (last) => (typeof last.updatedAt === 'number' && typeof last.sessionId === 'string' ? { updatedAt: last.updatedAt, sessionId: last.sessionId } : null),
+  );
+}
+
+/**
+ * Reads up to `limit` headers in pages, leaving malformed ones out (they fail only the calls that
+ * read their session): a page short of them is topped up from after the last document read, at
+ * most 10 reads. `read(after, want)` reads the next page; `next(last)` is the position after the
+ * last document read, null when it cannot be told (the listing stops there).
+ */
+async function readHeaderPages<K>(
+  limit: number,
+  start: K | null,
+  read: (after: K | null, want: number) => Promise<HeaderDoc[]>,
+  next: (last: HeaderDoc) => K | null,
+): Promise<SessionHeader[]> {
   const out: SessionHeader[] = [];
-  let cursor = input.cursor;
-  // A page with malformed headers left out is topped up from after the last one read.
-  for (let reads = 0; out.length < input.fetchLimit && reads < 10; reads++) {
-    const page: Filter<HeaderDoc>[] = [...and];
-    const c = cursor;
-    if (c) page.push({ $or: [{ updatedAt: { $lt: c.updatedAt } }, { updatedAt: c.updatedAt, sessionId: { $lt: c.sessionId } }] });
-    const want = input.fetchLimit - out.length;
-    const docs = await ctx.sessions
-      .find({ ...filter, $and: page }, { maxTimeMS: ctx.maxTimeMS })
-      .sort({ updatedAt: -1, sessionId: -1 })
-      .limit(want)
-      .toArray();
+  let after = start;
+  for (let reads = 0; out.length < limit && reads < 10; reads++) {
+    const want = limit - out.length;
+    const docs = await read(after, want);
     for (const d of docs) {
       try {
         out.push(toHeader(normalizeHeader(d)));
@@ -108,8 +128,9 @@ export async function listSessions(ctx: MongoContext, input: NormalizedList): Pr
       }
     }
     const last = docs[docs.length - 1];
-    if (docs.length < want || !last || typeof last.updatedAt !== 'number' || typeof last.sessionId !== 'string') break;
-    cursor = { updatedAt: last.updatedAt, sessionId: last.sessionId };
+    const position = last ? next(last) : null;
+    if (docs.length < want || position === null) break;
+    after = position;
   }
   return out;
 }
@@ -125,26 +146,14 @@ export async function listUserSessions(ctx: MongoContext, input: NormalizedUserL
     $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date(input.now) } }],
   };
   if (input.agentId !== null) filter.agentId = input.agentId;
-  const out: SessionHeader[] = [];
-  let after = input.after;
-  for (let reads = 0; out.length < input.limit && reads < 10; reads++) {
-    const page: Filter<HeaderDoc> = { ...filter };
-    if (after) {
-      const a = after;
-      page.$and = [{ $or: [{ agentId: { $gt: a.agentId } }, { agentId: a.agentId, sessionId: { $gt: a.sessionId } }] }];
-    }
-    const want = input.limit - out.length;
-    const docs = await ctx.sessions.find(page, { maxTimeMS: ctx.maxTimeMS }).sort({ agentId: 1, sessionId: 1 }).limit(want).toArray();
-    for (const d of docs) {
-      try {
-        out.push(toHeader(normalizeHeader(d)));
-      } catch (err) {
-        if (!(err instanceof MalformedDocumentError)) throw err;
-      }
-    }
-    const last = docs[docs.length - 1];
-    if (docs.length < want || !last || typeof last.agentId !== 'string' || typeof last.sessionId !== 'string') break;
-    after = { agentId: last.agentId, sessionId: last.sessionId };
-  }
-  return out;
+  return readHeaderPages(
+    input.limit,
+    input.after,
+    (a, want) => {
+      const page: Filter<HeaderDoc> = { ...filter };
+      if (a) page.$and = [{ $or: [{ agentId: { $gt: a.agentId } }, { agentId: a.agentId, sessionId: { $gt: a.sessionId } }] }];
+      return ctx.sessions.find(page, { maxTimeMS: ctx.maxTimeMS }).sort({ agentId: 1, sessionId: 1 }).limit(want).toArray();
+    },
+    (last) => (typeof last.agentId === 'string' && typeof last.sessionId === 'string' ? { agentId: last.agentId, sessionId: last.sessionId } : null),
+  );
 }

@@ -7,10 +7,9 @@ import {
   type NormalizedWrite,
   type SessionHeader,
 } from '@agent-sessions/core/store';
-import { LOST_RACE, deleteRuns, expiresMs, newHeader, raiseRunsExpiry, readHeader, retry, visible, type MongoContext } from './context.js';
+import { LOST_RACE, deleteRuns, expiresMs, newHeader, putHeader, raiseRunsExpiry, readHeader, retry, visible, type MongoContext } from './context.js';
 import type { Filter } from 'mongodb';
 import { headerKey, metadataTags, normalizeHeader, sessionExpiry, toHeader, toJsonText, type HeaderDoc } from './documents.js';
-import { isDuplicateKey } from './errors.js';
 
 /** Creates an empty session, or returns the existing one. */
 export function create(ctx: MongoContext, input: NormalizedCreate): Promise<{ session: SessionHeader; created: boolean }> {
@@ -23,19 +22,8 @@ export function create(ctx: MongoContext, input: NormalizedCreate): Promise<{ se
     }
     if (h?.importing && !isExpired(expiresMs(h), input.now)) return LOST_RACE; // restoreSession is writing it: wait
     const fresh = newHeader(input, input.ttlMs, input.expiresAt, input.metadata, input.state, 1);
-    if (!h) {
-      try {
-        await ctx.sessions.insertOne(fresh);
-        return { session: toHeader(fresh), created: true };
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-        return LOST_RACE;
-      }
-    }
-    // Expired, or a reservation no run was committed to yet: replace it by this session.
-    const res = await ctx.sessions.replaceOne({ _id: key, gen: h.gen, version: h.version }, fresh);
-    if (res.matchedCount !== 1) return LOST_RACE;
-    await deleteRuns(ctx, h, Date.now() + ctx.inlineCleanupMs);
+    // Absent, expired, or a reservation no run was committed to yet: replaced by this session.
+    if ((await putHeader(ctx, h, fresh)) === LOST_RACE) return LOST_RACE;
     return { session: toHeader(fresh), created: true };
   });
 }
