@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAgentSessionsError, MemoryStore, type JsonValue, type Run, type SessionHeader } from '@agent-sessions/core';
+import { MemoryStore, type JsonValue, type Run, type SessionHeader } from '@agent-sessions/core';
 import { runConformanceSuite } from '@agent-sessions/conformance';
 import { reencryptSession } from '../src/ops/reencrypt.js';
+import { SECRET, rejectsInternal } from '../../../test/support/encryption.js';
 
 // The whole conformance suite with encryption on: sealing and opening in the base class must
 // leave every guarantee (windowing, listing, isolation, popItem, idempotency) unchanged.
@@ -27,17 +28,7 @@ function stored(store: MemoryStore, agentId: string, sessionId: string): Entry {
   return map.get(`${agentId}\u0000${sessionId}`) as Entry;
 }
 
-async function rejectsInternal(p: Promise<unknown>, pattern: RegExp): Promise<void> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isAgentSessionsError(err, 'internal'), `expected an internal error, got ${String(err)}`).toBe(true);
-  expect((err as Error).message).toMatch(pattern);
-}
-
 const ref = () => ({ agentId: 'agent', sessionId: `s-${randomBytes(4).toString('hex')}` });
-const SECRET = 'the launch code is 0000';
 
 describe('memory: what encryption stores', () => {
   it('keeps items, state, summary, title and preview sealed; every method returns them open', async () => {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAgentSessionsError, reencryptSession, type EncryptionOption, type SessionStore } from '@agent-sessions/core';
+import { reencryptSession, type EncryptionOption, type SessionStore } from '@agent-sessions/core';
 import { DEFAULT_RUNS_COLLECTION, DEFAULT_SESSIONS_COLLECTION, MongoStore, type HeaderDoc, type RunDoc } from '@agent-sessions/mongodb';
 import { mongoServer, randomDatabase, runMongoConformance } from './helpers.js';
+import { SECRET, rejectsInternal } from '../../../test/support/encryption.js';
 
 // Encryption at rest on MongoDB: the whole conformance suite with encryption on, then what is
 // really in the collections, read and tampered with through the driver.
@@ -12,17 +13,6 @@ const { url, server } = mongoServer();
 const key = randomBytes(32);
 
 runMongoConformance(`mongodb on ${server} (encrypted)`, 'enc', new MongoClient(url), (database) => MongoStore.fromConnectionString(url, { database, encryption: key }));
-
-const SECRET = 'the launch code is 0000';
-
-async function rejectsInternal(p: Promise<unknown>, pattern = /does not decrypt|not in the key ring|unencrypted/): Promise<void> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isAgentSessionsError(err, 'internal'), `expected an internal error, got ${String(err)}`).toBe(true);
-  expect((err as Error).message).toMatch(pattern);
-}
 
 describe(`mongodb on ${server}: what encryption leaves in the collections`, () => {
   const tamperDb = randomDatabase('tamper');

@@ -1,54 +1,11 @@
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { MongoStore } from '@agent-sessions/mongodb';
+import { capturingProvider, type Captured } from '../../../test/support/spans.js';
 
 // The server a MongoStore names in its spans (server.address, server.port, db.namespace): the
 // client's first seed and the database, never credentials. No server is needed: a call to a
 // host that does not resolve still makes its span.
-
-interface Captured {
-  name: string;
-  attributes: Record<string, unknown>;
-}
-
-/** The few methods of an OpenTelemetry TracerProvider core calls, capturing span attributes. */
-function capturingProvider(spans: Captured[]) {
-  const span = (captured: Captured) => ({
-    spanContext: () => ({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 }),
-    setAttribute(k: string, v: unknown) {
-      captured.attributes[k] = v;
-      return this;
-    },
-    setAttributes(a: Record<string, unknown>) {
-      Object.assign(captured.attributes, a);
-      return this;
-    },
-    addEvent() {
-      return this;
-    },
-    setStatus() {
-      return this;
-    },
-    updateName() {
-      return this;
-    },
-    recordException() {},
-    isRecording: () => true,
-    end() {},
-  });
-  return {
-    getTracer: () => ({
-      startSpan(name: string, options: { attributes?: Record<string, unknown> } = {}) {
-        const captured = { name, attributes: { ...options.attributes } };
-        spans.push(captured);
-        return span(captured);
-      },
-      startActiveSpan() {
-        throw new Error('not used');
-      },
-    }),
-  };
-}
 
 const serverInfo = (store: MongoStore) => (store as unknown as { serverInfo(): unknown }).serverInfo();
 

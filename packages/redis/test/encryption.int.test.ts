@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isAgentSessionsError, reencryptSession, type EncryptionOption, type SessionStore } from '@agent-sessions/core';
+import { reencryptSession, type EncryptionOption, type SessionStore } from '@agent-sessions/core';
 import { runConformanceSuite } from '@agent-sessions/conformance';
 import { KeyLayout, RedisStore } from '@agent-sessions/redis';
 import { randomPrefix } from './helpers.js';
+import { SECRET, rejectsInternal } from '../../../test/support/encryption.js';
 
 // Encryption at rest on Redis: the whole conformance suite with encryption on, then what is
 // really in the hashes, read and tampered with over a plain connection.
@@ -17,17 +18,6 @@ runConformanceSuite({
   createStore: () => RedisStore.fromConnectionString(inject('redisUrl'), { prefix, encryption: key }),
   test: { describe, it, beforeAll, afterAll },
 });
-
-const SECRET = 'the launch code is 0000';
-
-async function rejectsInternal(p: Promise<unknown>, pattern = /does not decrypt|not in the key ring|unencrypted/): Promise<void> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isAgentSessionsError(err, 'internal'), `expected an internal error, got ${String(err)}`).toBe(true);
-  expect((err as Error).message).toMatch(pattern);
-}
 
 /** A stored run: `runId`, its fields as JSON, then one line per item. */
 function lines(blob: string): string[] {
