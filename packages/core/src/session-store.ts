@@ -117,15 +117,7 @@ export abstract class SessionStore extends CallLayer {
 
   /** Replaces metadata, state and/or summary if `expectedVersion` is current; otherwise `conflict`. */
   async updateSession(input: UpdateSessionInput): Promise<SessionHeader> {
-    const checked = updateInput(input, this.name);
-    return this.callGuard(
-      'updateSession',
-      async () => {
-        const sealed = this.sealing ? sealFields(this.sealing, checked) : checked;
-        return this.openSealed(completeHeader(await this.doUpdateSession({ ...sealed, now: this.clock() })));
-      },
-      { agentId: checked.agentId },
-    );
+    return this.headerWrite('updateSession', updateInput(input, this.name), (i) => this.doUpdateSession(i));
   }
 
   /** One page of an agent's (or a user's) sessions, newest first. */
@@ -146,12 +138,23 @@ export abstract class SessionStore extends CallLayer {
 
   /** Sets (or with null clears) a session's title in one write, without reading it first. */
   async renameSession(input: RenameSessionInput): Promise<SessionHeader> {
-    const checked = patchInput(input, this.name, true);
+    return this.headerWrite('renameSession', patchInput(input, this.name, true), (i) => this.doPatchSession(i));
+  }
+
+  /**
+   * One write that returns the header (update, rename, touch): the content fields it carries
+   * sealed, the stored header completed and opened, under the call's guard.
+   */
+  private headerWrite<T extends Parameters<typeof sealFields>[1]>(
+    op: string,
+    checked: T,
+    write: (input: T & { now: number }) => Promise<Parameters<typeof completeHeader>[0]>,
+  ): Promise<SessionHeader> {
     return this.callGuard(
-      'renameSession',
+      op,
       async () => {
         const sealed = this.sealing ? sealFields(this.sealing, checked) : checked;
-        return this.openSealed(completeHeader(await this.doPatchSession({ ...sealed, now: this.clock() })));
+        return this.openSealed(completeHeader(await write({ ...sealed, now: this.clock() })));
       },
       { agentId: checked.agentId },
     );
