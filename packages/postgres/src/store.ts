@@ -33,19 +33,10 @@ import { HEADER_V2_VERSION, assertKnownVersion, migrateRunner, schemaVersion } f
 import { tableNames, type TableNames } from './names.js';
 import type { PostgresConnectionOptions, PostgresStoreOptions } from './options.js';
 import { openPool, serverOfUrl, type Opened } from './open.js';
-import { existingRun, historyRun, jsonParam, undot, toHeader, toRun, type AppendRow, type HeaderRow, type HistoryRow, type PoppedRow, type RunRow } from './rows.js';
+import { existingRun, historyRun, undot, toHeader, toRun, type AppendRow, type HeaderRow, type HistoryRow, type PoppedRow, type RunRow } from './rows.js';
 import { deleteOrphanRuns, deleteSession, prune, purgeExpired } from './deletes.js';
-import { IMPORT_BATCH, WINDOW_BEFORE, WINDOW_LIMIT, importRunsJson, statements, type Statements } from './sql.js';
-
-const WINDOW_BEFORE_RE = new RegExp(`${WINDOW_BEFORE.replace(/[/*]/g, '\\$&')}(\\w+)\\*/`, 'g');
-
-/** $1 agent, $2 session, $3 user, $4 now, then beforeSeq when given, then the limit unless it is in the text (see PostgresStore.window). */
-function windowParams(input: NormalizedListRuns, literalLimit: boolean): unknown[] {
-  const params: unknown[] = [input.agentId, input.sessionId, input.userId, input.now];
-  if (input.beforeSeq !== null) params.push(input.beforeSeq);
-  if (!literalLimit) params.push(input.limit);
-  return params;
-}
+import { statements, type Statements } from './sql.js';
+import { appendParams, bound, createParams, listParams, updateParams, userListParams, WindowTexts, windowParams, writeRunsAhead } from './params.js';
 
 // Lets the factories hand the store a runner it owns, without a public option for it.
 const RUNNER = Symbol('agent-sessions.postgres.runner');
@@ -57,8 +48,6 @@ interface InternalOptions extends Omit<PostgresStoreOptions, 'client'> {
   [PGLITE]?: boolean | undefined;
 }
 
-/** Keeps a time inside what a bigint column (and a JS number) holds exactly. */
-const bound = (ms: number): number => Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, ms));
 
 /**
  * Sessions in PostgreSQL (or PGlite): a header row per session and a row per run, keyed by
@@ -80,7 +69,7 @@ export class PostgresStore extends SessionStore {
   /** The window's limit written into its text (PGlite) rather than sent as a parameter (see `window`). */
   private readonly literalLimit: boolean;
   /** Window statements by kind, limit and whether beforeSeq is given (see `window`). */
-  private readonly windows = new Map<string, string>();
+  private readonly windowTexts: WindowTexts;
   private readonly autoMigrate: boolean;
   private readonly runIdConstraint: string;
 
@@ -104,6 +93,7 @@ export class PostgresStore extends SessionStore {
     this.sql = runner ?? runnerFor(internal?.client as PgQueryable, undefined, options.preparedStatements ?? true);
     this.autoMigrate = options.migrate ?? true;
     this.literalLimit = internal?.[PGLITE] === true || isPglite(internal?.client);
+    this.windowTexts = new WindowTexts(() => this.q, this.literalLimit);
     this.runIdConstraint = `${this.tablePrefix}_runs_run_id_key`;
   }
 
@@ -136,33 +126,12 @@ export class PostgresStore extends SessionStore {
     // Tables of an earlier version (a pipeline migrates later): that version's statements.
     if (version > 0 && version < HEADER_V2_VERSION) {
       this.q = statements(this.tables, false);
-      this.windows.clear();
+      this.windowTexts.clear();
     }
   }
 
   protected async doAppendRun(input: NormalizedAppend): Promise<AppendRunResult> {
-    const explicit = input.expiresAt !== undefined;
-    const params = [
-      input.agentId,
-      input.sessionId,
-      input.userId,
-      input.now,
-      explicit ? input.ttlMs : input.defaultTtlMs,
-      explicit ? input.expiresAt : input.defaultExpiresAt,
-      explicit,
-      JSON.stringify(input.sessionMetadata),
-      input.runId,
-      input.status,
-      input.format,
-      JSON.stringify(input.items),
-      jsonParam(input.usage),
-      jsonParam(input.metadata),
-      input.expectedLastSeq,
-    ];
-    if (this.q.full) {
-      const u = input.usageDelta;
-      params.push(input.title, input.preview, u.requests, u.inputTokens, u.outputTokens, u.totalTokens);
-    }
+    const params = appendParams(input, this.q.full);
     return this.contended('appendRun', async () => {
       const text = input.expectedLastSeq ? this.q.appendExpecting : this.q.append;
       const [row] = await this.sql.query<AppendRow>(text, params);
@@ -191,7 +160,7 @@ export class PostgresStore extends SessionStore {
   }
 
   protected async doListRuns(input: NormalizedListRuns): Promise<Run[]> {
-    const rows = await this.sql.query<RunRow>(this.window(input.touch ? 'listRunsTouch' : 'listRuns', input), windowParams(input, this.literalLimit));
+    const rows = await this.sql.query<RunRow>(this.windowTexts.text(input.touch ? 'listRunsTouch' : 'listRuns', input), windowParams(input, this.literalLimit));
     const runs = rows.map(toRun);
     runs.reverse();
     return runs;
@@ -199,7 +168,7 @@ export class PostgresStore extends SessionStore {
 
   /** The header and the window in one statement, from one snapshot. */
   protected override async doReadHistory(input: NormalizedListRuns): Promise<History> {
-    const rows = await this.sql.query<HistoryRow>(this.window(input.touch ? 'readHistoryTouch' : 'readHistory', input), windowParams(input, this.literalLimit));
+    const rows = await this.sql.query<HistoryRow>(this.windowTexts.text(input.touch ? 'readHistoryTouch' : 'readHistory', input), windowParams(input, this.literalLimit));
     const [head] = rows;
     if (!head || Number(head.kind) !== 0) return { session: null, runs: [] };
     const runs: Run[] = [];
@@ -218,16 +187,7 @@ export class PostgresStore extends SessionStore {
   }
 
   protected async doCreateSession(input: NormalizedCreate): Promise<{ session: SessionHeader; created: boolean }> {
-    const params = [
-      input.agentId,
-      input.sessionId,
-      input.userId,
-      input.now,
-      input.ttlMs,
-      input.expiresAt,
-      JSON.stringify(input.metadata),
-      JSON.stringify(input.state),
-    ];
+    const params = createParams(input);
     return this.contended('createSession', async () => {
       const [row] = await this.sql.query<HeaderRow & { outcome: string }>(this.q.createSession, params);
       if (row?.outcome === 'created') return { session: toHeader(row), created: true };
@@ -240,20 +200,7 @@ export class PostgresStore extends SessionStore {
   }
 
   protected async doUpdateSession(input: NormalizedUpdate): Promise<SessionHeader> {
-    const [row] = await this.sql.query<HeaderRow & { updated: boolean }>(this.q.updateSession, [
-      input.agentId,
-      input.sessionId,
-      input.userId,
-      input.now,
-      input.expectedVersion,
-      input.metadata !== undefined,
-      jsonParam(input.metadata),
-      input.state !== undefined,
-      jsonParam(input.state),
-      input.summary !== undefined,
-      input.summary ?? null,
-      ...(this.q.full ? [input.summarySeq !== undefined, input.summarySeq ?? null] : []),
-    ]);
+    const [row] = await this.sql.query<HeaderRow & { updated: boolean }>(this.q.updateSession, updateParams(input, this.q.full));
     if (!row) throw this.notFound(input);
     if (row.updated) return toHeader(row);
     // Our snapshot may predate the winning write: the version is at least one past the expected one then.
@@ -262,36 +209,13 @@ export class PostgresStore extends SessionStore {
   }
 
   protected async doListSessions(input: NormalizedList): Promise<SessionHeader[]> {
-    const params: unknown[] = [input.agentId, input.now];
-    if (input.userId !== null) params.push(input.userId);
-    if (input.metadata !== null) params.push(JSON.stringify(input.metadata));
-    // updated_at is a whole number: `>= 1.5` is `>= 2` and `< 1.5` is `< 2`.
-    if (input.updatedAfter !== null) params.push(bound(Math.ceil(input.updatedAfter)));
-    if (input.updatedBefore !== null) params.push(bound(Math.ceil(input.updatedBefore)));
-    if (input.cursor) {
-      const { updatedAt, sessionId } = input.cursor;
-      // A cursor with a fractional time (not one we issued) means "updated_at < ceil(t)".
-      if (Number.isInteger(updatedAt)) params.push(bound(updatedAt), sessionId);
-      else params.push(bound(Math.ceil(updatedAt)), '');
-    }
-    params.push(input.fetchLimit);
-    const sql = this.q.listSessions({
-      user: input.userId !== null,
-      after: input.updatedAfter !== null,
-      before: input.updatedBefore !== null,
-      cursor: input.cursor !== null,
-      metadata: input.metadata !== null,
-    });
-    return (await this.sql.query<HeaderRow>(sql, params)).map(toHeader);
+    const { shape, params } = listParams(input);
+    return (await this.sql.query<HeaderRow>(this.q.listSessions(shape), params)).map(toHeader);
   }
 
   protected override async doListUserSessions(input: NormalizedUserList): Promise<SessionHeader[]> {
-    const params: unknown[] = [input.userId, input.now];
-    if (input.agentId !== null) params.push(input.agentId);
-    if (input.after !== null) params.push(input.after.agentId, input.after.sessionId);
-    params.push(input.limit);
     const sql = this.q.listUserSessions({ agent: input.agentId !== null, after: input.after !== null });
-    return (await this.sql.query<HeaderRow>(sql, params)).map(toHeader);
+    return (await this.sql.query<HeaderRow>(sql, userListParams(input))).map(toHeader);
   }
 
   /** Key rotation: one compare-and-set UPDATE of the run's items (see sql.ts). */
@@ -335,43 +259,7 @@ export class PostgresStore extends SessionStore {
    */
   protected override async doImportSession(input: NormalizedImport): Promise<SessionHeader> {
     this.needsV4('restoreSession');
-    const runs = input.runs;
-    let reserved: number | null = null;
-    let last = 0;
-    if (runs.length > IMPORT_BATCH) {
-      // Fail early, before writing many runs, when a live session has the id.
-      if (await this.doGetSession({ ...input, userId: null, touch: false })) throw this.exists(input);
-      const [row] = await this.sql.query<{ id: string | number }>(this.q.reserveId, []);
-      reserved = Number(row?.id);
-      last = Math.floor((runs.length - 1) / IMPORT_BATCH) * IMPORT_BATCH;
-      for (let at = 0; at < last; at += IMPORT_BATCH) {
-        await this.sql.query(this.q.importRuns, [reserved, importRunsJson(runs, at, at + IMPORT_BATCH)]);
-      }
-    }
-    const h = input.header;
-    const params = [
-      input.agentId,
-      input.sessionId,
-      input.userId,
-      input.now,
-      h.createdAt,
-      h.updatedAt,
-      h.expiresAt,
-      h.ttlMs,
-      JSON.stringify(h.metadata),
-      JSON.stringify(h.state),
-      h.summary,
-      h.summarySeq,
-      h.title,
-      h.preview,
-      h.usage.requests,
-      h.usage.inputTokens,
-      h.usage.outputTokens,
-      h.usage.totalTokens,
-      input.lastSeq,
-      importRunsJson(runs, last, runs.length),
-      reserved,
-    ];
+    const { reserved, params } = await writeRunsAhead(this.sql, this.q, input, () => this.doGetSession({ ...input, userId: null, touch: false }), () => this.exists(input));
     try {
       return await this.contended('restoreSession', async () => {
         const [row] = await this.sql.query<HeaderRow & { outcome: string }>(this.q.importSession, params);
@@ -385,30 +273,6 @@ export class PostgresStore extends SessionStore {
       if (reserved !== null) await deleteOrphanRuns(this.sql, this.q, reserved).catch(() => {});
       throw err;
     }
-  }
-
-  /**
-   * A window read's text, with or without `beforeSeq` (its test is there only when given). On
-   * PGlite the limit is written into the text (core bounds it to 1..1000; a store sees few
-   * distinct limits), so the statement settles on a generic plan and is not planned per call.
-   * On a server it stays a parameter, so the server plans the read for each call: a generic
-   * plan there, made from statistics of many short sessions, read a 10,000-run session's whole
-   * index range and sorted it (the benchmark's read at 10,000 runs went 0.54 → 8.47 ms; see the
-   * package README).
-   */
-  private window(kind: 'listRuns' | 'listRunsTouch' | 'readHistory' | 'readHistoryTouch', input: NormalizedListRuns): string {
-    const before = input.beforeSeq !== null;
-    const key = `${kind}:${before ? 'b' : ''}${this.literalLimit ? input.limit : '$'}`;
-    let text = this.windows.get(key);
-    if (text === undefined) {
-      const limit = input.limit;
-      if (!Number.isInteger(limit) || limit < 0) throw new AgentSessionsError('invalid_input', 'limit must be a whole number', { source: this.name });
-      text = this.q[kind]
-        .replace(WINDOW_BEFORE_RE, (_m, header: string) => (before ? 'AND x.seq < $5::bigint' : `AND x.seq <= ${header}.last_seq`))
-        .replaceAll(WINDOW_LIMIT, this.literalLimit ? `LIMIT ${limit}` : `LIMIT $${before ? 6 : 5}::integer`);
-      this.windows.set(key, text);
-    }
-    return text;
   }
 
   private needsV4(what: string): void {
