@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAgentSessionsError, reencryptSession, type EncryptionOption, type SessionStore } from '@agent-sessions/core';
+import { reencryptSession, type EncryptionOption, type SessionStore } from '@agent-sessions/core';
 import { runConformanceSuite } from '@agent-sessions/conformance';
 import { PostgresStore } from '@agent-sessions/postgres';
 import { dropSchema, randomSchema, testPool } from './helpers.js';
+import { SECRET, rejectsInternal } from '../../../test/support/encryption.js';
 
 // Encryption at rest on PostgreSQL: the whole conformance suite with encryption on (on the
 // server through pg, and on PGlite), then what is really in the tables, read with SQL.
@@ -32,7 +33,6 @@ afterAll(async () => {
   await lite.close();
 });
 
-const SECRET = 'the launch code is 0000';
 
 /** The envelope with one bit of its ciphertext-and-tag flipped. */
 function flipLastByte(sealed: string): string {
@@ -43,14 +43,6 @@ function flipLastByte(sealed: string): string {
   return parts.join(':');
 }
 
-async function rejectsInternal(p: Promise<unknown>, pattern = /does not decrypt|not in the key ring|unencrypted/): Promise<void> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isAgentSessionsError(err, 'internal'), `expected an internal error, got ${String(err)}`).toBe(true);
-  expect((err as Error).message).toMatch(pattern);
-}
 
 describe('postgres: what encryption leaves in the tables', () => {
   const tamperSchema = randomSchema('tamper');

@@ -3,54 +3,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createStore } from '@agent-sessions/core';
 import { PostgresStore, createStoreFromUrl } from '@agent-sessions/postgres';
 import { postgresUrl } from './helpers.js';
+import { capturingProvider, type Captured } from '../../../test/support/spans.js';
 
 // Issue 18 for this store: the server its spans name (server.address, server.port,
 // db.namespace) is the pool it opened, never credentials; createStoreFromUrl passes the common
 // options (logger, telemetry, encryption) on.
 
-interface Captured {
-  name: string;
-  attributes: Record<string, unknown>;
-}
-
-/** The few methods of an OpenTelemetry TracerProvider core calls, capturing span attributes. */
-function capturingProvider(spans: Captured[]) {
-  const span = (captured: Captured) => ({
-    spanContext: () => ({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 }),
-    setAttribute(k: string, v: unknown) {
-      captured.attributes[k] = v;
-      return this;
-    },
-    setAttributes(a: Record<string, unknown>) {
-      Object.assign(captured.attributes, a);
-      return this;
-    },
-    addEvent() {
-      return this;
-    },
-    setStatus() {
-      return this;
-    },
-    updateName() {
-      return this;
-    },
-    recordException() {},
-    isRecording: () => true,
-    end() {},
-  });
-  return {
-    getTracer: () => ({
-      startSpan(name: string, options: { attributes?: Record<string, unknown> } = {}) {
-        const captured = { name, attributes: { ...options.attributes } };
-        spans.push(captured);
-        return span(captured);
-      },
-      startActiveSpan() {
-        throw new Error('not used');
-      },
-    }),
-  };
-}
 
 const lite = new PGlite();
 afterAll(async () => {
