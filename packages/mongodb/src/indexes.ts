@@ -1,3 +1,4 @@
+import { isDuplicateKey } from './errors.js';
 import type { Collection, IndexSpecification, CreateIndexesOptions } from 'mongodb';
 import type { JsonObject } from '@agent-sessions/core/store';
 import { NEVER, metadataTags, type HeaderDoc, type RunDoc } from './documents.js';
@@ -95,5 +96,10 @@ export async function backfillTags(sessions: Collection<HeaderDoc>, locks: Colle
     }
     if (docs.length < 500) break;
   }
-  await locks.updateOne({ _id: TAGS_MARKER }, { $set: { token: 'done', expiresAt: NEVER } }, { upsert: true });
+  try {
+    await locks.updateOne({ _id: TAGS_MARKER }, { $set: { token: 'done', expiresAt: NEVER } }, { upsert: true });
+  } catch (err) {
+    // Instances starting together race on this upsert: another one wrote the marker.
+    if (!isDuplicateKey(err)) throw err;
+  }
 }

@@ -58,7 +58,8 @@ export async function withLock<T>(ctx: MongoContext, key: string, fn: () => Prom
       return LOST_RACE;
     },
     { op: 'waiting for the session lock', source: ctx.name, onLostRace: (_n, err) => ctx.lostRace('lock', err) },
-    { ...ctx.contention, maxDelayMs: 20 },
+    // A lock wait is bounded by time only: with many writers queued, 100 short waits are not a lost race.
+    { ...ctx.contention, attempts: Number.MAX_SAFE_INTEGER, maxDelayMs: 20 },
   );
   try {
     return await fn();

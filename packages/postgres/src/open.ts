@@ -87,7 +87,9 @@ export async function openPool(url: string, options: PgPoolOptions, timeoutMs: n
     end: () => pool.end(),
     explain: (err) => {
       if (!(err instanceof Error) || err.message.includes(where)) return err;
-      if (classifyError(err, PG_ERRORS) === 'internal') return err;
+      // Only what says where the server is matters here: a lost race (conflict) must keep its code for the retry.
+      const code = classifyError(err, PG_ERRORS);
+      if (code !== 'unavailable' && code !== 'access_denied') return err;
       return new Error(`PostgreSQL at ${where}: ${err.message}`, { cause: err });
     },
   };
