@@ -273,66 +273,50 @@ function mongoBulk(client: MongoClient, suffix = '') {
   };
 }
 
-export const mongoOurs: ContenderFactory = {
-  id: 'mongodb',
-  label: 'MongoStore (mongodb driver)',
-  backend: 'mongodb',
-  role: 'ours',
-  async create(url) {
-    const client = new MongoClient(url!, { monitorCommands: true });
-    await client.connect();
-    let commands = 0;
-    client.on('commandStarted', () => commands++);
-    const stores = new Map<string, MongoStore>();
-    const storeFor = (key: string) => {
-      const database = mongoDb(key);
-      let s = stores.get(database);
-      // FerretDB scans whole collections: a long session's read takes longer than the default call bound.
-      if (!s) stores.set(database, (s = new MongoStore({ client, database, timeoutMs: 300_000 })));
-      return s;
-    };
-    const probe = storeFor('probe-lx-0');
-    await probe.setup();
-    const c = storeContender(this, storeFor, { bulk: mongoBulk(client) }, async () => {
-      for (const s of stores.values()) await s.close();
-      await client.close();
-    });
-    const { atomicUpdates, ttlIndex } = probe.serverFeatures;
-    const notes = `server features found by the store: atomic conditional updates ${atomicUpdates ? 'yes' : 'no (each write to a session takes a lock document)'}, TTL indexes ${ttlIndex ? 'yes' : 'no'}`;
-    return Object.assign(c, { commands: () => commands, notes });
-  },
-};
-
 /**
- * The same store with the lock-free compare-and-set path forced (what a real mongod gets from the
- * probe): measured for its round trips per turn only. On FerretDB, which lacks atomic conditional
- * updates, forcing it is safe here because one writer drives each session.
+ * MongoStore over a MongoClient that counts commands. `atomicUpdates: true` forces the lock-free
+ * compare-and-set path (what a real mongod gets from the probe) in databases of its own; on
+ * FerretDB, which lacks atomic conditional updates, that is safe here because one writer drives
+ * each session. FerretDB scans whole collections, so a long session's read takes longer than the
+ * default call bound: the stores get a long one.
  */
-export const mongoCasOurs: ContenderFactory = {
-  id: 'mongodb-cas',
-  label: 'MongoStore, lock-free path (atomicUpdates forced)',
-  backend: 'mongodb',
-  role: 'ours',
-  async create(url) {
-    const client = new MongoClient(url!, { monitorCommands: true });
-    await client.connect();
-    let commands = 0;
-    client.on('commandStarted', () => commands++);
-    const stores = new Map<string, MongoStore>();
-    const storeFor = (key: string) => {
-      const database = `${mongoDb(key)}_cas`;
-      let s = stores.get(database);
-      if (!s) stores.set(database, (s = new MongoStore({ client, database, atomicUpdates: true, timeoutMs: 300_000 })));
-      return s;
-    };
-    await storeFor('probe-lx-0').setup();
-    const c = storeContender(this, storeFor, { bulk: mongoBulk(client, '_cas') }, async () => {
-      for (const s of stores.values()) await s.close();
-      await client.close();
-    });
-    return Object.assign(c, { commands: () => commands, notes: 'atomic conditional updates forced: the path a real mongod takes' });
-  },
-};
+function mongoFactory(id: string, label: string, atomicUpdates: true | undefined): ContenderFactory {
+  const suffix = atomicUpdates ? '_cas' : '';
+  return {
+    id,
+    label,
+    backend: 'mongodb',
+    role: 'ours',
+    async create(url) {
+      const client = new MongoClient(url!, { monitorCommands: true });
+      await client.connect();
+      let commands = 0;
+      client.on('commandStarted', () => commands++);
+      const stores = new Map<string, MongoStore>();
+      const storeFor = (key: string) => {
+        const database = mongoDb(key) + suffix;
+        let s = stores.get(database);
+        if (!s) stores.set(database, (s = new MongoStore({ client, database, atomicUpdates, timeoutMs: 300_000 })));
+        return s;
+      };
+      const probe = storeFor('probe-lx-0');
+      await probe.setup();
+      const c = storeContender(this, storeFor, { bulk: mongoBulk(client, suffix) }, async () => {
+        for (const s of stores.values()) await s.close();
+        await client.close();
+      });
+      const { atomicUpdates: atomic, ttlIndex } = probe.serverFeatures;
+      const notes = atomicUpdates
+        ? 'atomic conditional updates forced: the path a real mongod takes'
+        : `server features found by the store: atomic conditional updates ${atomic ? 'yes' : 'no (each write to a session takes a lock document)'}, TTL indexes ${ttlIndex ? 'yes' : 'no'}`;
+      return Object.assign(c, { commands: () => commands, notes });
+    },
+  };
+}
+
+export const mongoOurs = mongoFactory('mongodb', 'MongoStore (mongodb driver)', undefined);
+/** Measured for its round trips per turn only. */
+export const mongoCasOurs = mongoFactory('mongodb-cas', 'MongoStore, lock-free path (atomicUpdates forced)', true);
 
 // The first entry per backend is the one timed; later ones (mongodb-cas) are counted for round trips.
 export const OURS: ContenderFactory[] = [memoryOurs, pgliteOurs, postgresOurs, redisOurs, mongoOurs, mongoCasOurs];
