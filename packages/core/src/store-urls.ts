@@ -52,7 +52,11 @@ export interface MongoUrlOptions extends StoreOptions {
    * to a session holds a short lock (a document with a unique `_id`). Default: `'auto'`.
    */
   atomicUpdates?: 'auto' | boolean | undefined;
-  /** How long a lock may be held before another writer takes it to be abandoned. Default: 10000 ms. */
+  /**
+   * The lease of a session lock. Its holder renews it every third of the lease while it writes;
+   * a lock not renewed for this long belonged to a writer that died, and the next writer breaks
+   * it. Keep it well below the contention budget. Default: 3000 ms.
+   */
   lockLeaseMs?: number | undefined;
   /**
    * TTL indexes on `expiresAt`. `'auto'` creates them and falls back to plain indexes on a server

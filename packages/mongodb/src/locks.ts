@@ -38,9 +38,11 @@ export async function probeAtomicUpdates(locks: Collection<LockDoc>): Promise<bo
 
 /**
  * Runs `fn` while holding the session's lock. Used only on servers without atomic conditional
- * updates: there, two writers of one session must not overlap at all. A lock older than the
- * lease is taken to belong to a writer that died and is broken. Waiting for a lock is a lost
- * race like any other: the same backoff and budget, then `conflict`.
+ * updates: there, two writers of one session must not overlap at all. The holder renews its
+ * lease every third of it while `fn` runs, so a slow live writer keeps its lock; a lock whose
+ * lease ran out belongs to a writer that died and is broken. The lease is short (3 s by default)
+ * so the next writer gets past a dead one well within its wait budget. Waiting for a lock is a
+ * lost race like any other: the same backoff and budget, then `conflict`.
  */
 export async function withLock<T>(ctx: MongoContext, key: string, fn: () => Promise<T>): Promise<T> {
   const { locks } = ctx;
@@ -61,9 +63,15 @@ export async function withLock<T>(ctx: MongoContext, key: string, fn: () => Prom
     // A lock wait is bounded by time only: with many writers queued, 100 short waits are not a lost race.
     { ...ctx.contention, attempts: Number.MAX_SAFE_INTEGER, maxDelayMs: 20 },
   );
+  const lease = ctx.lockLeaseMs;
+  const renew = setInterval(() => {
+    locks.updateOne({ _id: key, token }, { $set: { expiresAt: new Date(Date.now() + lease) } }).catch(() => {});
+  }, Math.max(1, Math.floor(lease / 3)));
+  renew.unref?.();
   try {
     return await fn();
   } finally {
+    clearInterval(renew);
     await locks.deleteOne({ _id: key, token }).catch(() => {});
   }
 }

@@ -15,6 +15,12 @@ export const DEFAULT_LOCKS_COLLECTION = 'agent_session_locks';
  * before the call's time bound would fail it as `unavailable`.
  */
 export const CONTENTION_SHARE = 0.8;
+/**
+ * The lease of a session lock (servers without atomic updates). Renewed by its holder every third
+ * of it; well below the contention budget (8 s by default) so a writer waiting behind one that
+ * died gets the lock long before it would give up.
+ */
+export const DEFAULT_LOCK_LEASE_MS = 3000;
 /** How many attempts one call makes under contention before failing with `conflict`. */
 export const CONTENTION_ATTEMPTS = 100;
 /** The most runs deleted per command when a whole session (or a prune) removes many. */

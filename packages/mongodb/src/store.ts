@@ -7,7 +7,7 @@ import { headerKey, type HeaderDoc, type RunDoc } from './documents.js';
 import { MONGO_DRIVER_ERRORS } from './errors.js';
 import { backfillTags, ensureIndexes, type TtlIndexMode } from './indexes.js';
 import { probeAtomicUpdates, type LockDoc } from './locks.js';
-import { CONTENTION_ATTEMPTS, CONTENTION_SHARE, DEFAULT_DATABASE, DEFAULT_LOCKS_COLLECTION, DEFAULT_RUNS_COLLECTION, DEFAULT_SERVER_SELECTION_TIMEOUT_MS, DEFAULT_SESSIONS_COLLECTION, DELETE_BATCH, DELETE_TARGET_MS, INLINE_CLEANUP_MS, type FromConnectionStringOptions, type MongoStoreOptions } from './options.js';
+import { CONTENTION_ATTEMPTS, CONTENTION_SHARE, DEFAULT_DATABASE, DEFAULT_LOCK_LEASE_MS, DEFAULT_LOCKS_COLLECTION, DEFAULT_RUNS_COLLECTION, DEFAULT_SERVER_SELECTION_TIMEOUT_MS, DEFAULT_SESSIONS_COLLECTION, DELETE_BATCH, DELETE_TARGET_MS, INLINE_CLEANUP_MS, type FromConnectionStringOptions, type MongoStoreOptions } from './options.js';
 import { pop } from './pop.js';
 import { prune } from './prune.js';
 import { importSession } from './import.js';
@@ -79,7 +79,7 @@ export class MongoStore extends SessionStore {
       get atomicUpdates() {
         return store.atomicUpdates;
       },
-      lockLeaseMs: options.lockLeaseMs ?? 10_000,
+      lockLeaseMs: options.lockLeaseMs ?? DEFAULT_LOCK_LEASE_MS,
       contention: {
         attempts: CONTENTION_ATTEMPTS,
         budgetMs: options.contentionTimeoutMs ?? Math.max(1, Math.floor(this.timeoutMs * CONTENTION_SHARE)),

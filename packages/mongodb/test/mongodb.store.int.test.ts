@@ -10,6 +10,8 @@ import {
   type RunDoc,
 } from '@agent-sessions/mongodb';
 import { startFerretdb } from '../../../test/services/mongodb.js';
+import type { MongoContext } from '../src/context.js';
+import { withLock, type LockDoc } from '../src/locks.js';
 import { mongoFixture, randomDatabase } from './helpers.js';
 
 const { url, server, database, client, db, headers, runs, stores, store, ref, key } = mongoFixture('store');
@@ -171,6 +173,36 @@ describe(`MongoStore on ${server}`, () => {
     await db.collection(DEFAULT_LOCKS_COLLECTION).insertOne({ _id: key(r) as never, token: 'alive', expiresAt: new Date(Date.now() + 60_000) });
     await expect(held.appendRun({ ...r, format: 'plain', items: ['y'] })).rejects.toMatchObject({ code: 'conflict' });
     await db.collection(DEFAULT_LOCKS_COLLECTION).deleteOne({ _id: key(r) as never });
+  });
+
+  it('a live holder renews its lease: a slow writer keeps its lock past the lease, and the default lease is short', async () => {
+    const locks = db.collection<LockDoc>(DEFAULT_LOCKS_COLLECTION);
+    const lockCtx = (budgetMs: number) =>
+      ({ name: 'mongodb', locks, lockLeaseMs: 300, contention: { attempts: 1e9, budgetMs, baseDelayMs: 1, maxDelayMs: 20 }, lostRace: () => {} }) as unknown as MongoContext;
+    const lockKey = `renew:${key(ref())}`;
+    let releaseHolder!: () => void;
+    const holding = new Promise<void>((resolve) => (releaseHolder = resolve));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const holder = withLock(lockCtx(1000), lockKey, async () => {
+      entered();
+      await holding;
+      return 'held';
+    });
+    await inside;
+    // Four leases long: without renewal the waiter would break the lock after 300 ms and overlap.
+    await expect(withLock(lockCtx(1200), lockKey, async () => 'overlapped')).rejects.toMatchObject({ code: 'conflict' });
+    releaseHolder();
+    expect(await holder).toBe('held');
+    expect(await withLock(lockCtx(1000), lockKey, async () => 'next')).toBe('next');
+    expect(await locks.findOne({ _id: lockKey })).toBeNull();
+    // The default lease: a writer behind one that died waits at most about this long.
+    const s = store({ atomicUpdates: false });
+    const r = ref();
+    await locks.insertOne({ _id: key(r), token: 'dead', expiresAt: new Date(Date.now() + 3000) });
+    const started = Date.now();
+    expect((await s.appendRun({ ...r, format: 'plain', items: ['after a dead writer'] })).run.seq).toBe(1);
+    expect(Date.now() - started).toBeLessThan(6000);
   });
 
   it('fromConnectionString takes the database from the options, else the URL, else agent_sessions', () => {
