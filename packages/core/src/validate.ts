@@ -38,64 +38,99 @@ export function assertOptionalId(value: unknown, what: string, source?: string):
  * differently the second time, a `toJSON`, a Proxy or an array subclass cannot slip past the check.
  */
 export function snapshotJson(value: unknown, what: string, source?: string): JsonValue {
-  const seen = new Set<object>();
-  const walk = (v: unknown, path: string, depth: number): JsonValue => {
-    if (depth > MAX_JSON_DEPTH) throw invalidInput(`${path} is nested deeper than ${MAX_JSON_DEPTH} levels`, source);
+  return new JsonSnapshot(what, source).walk(value, 0);
+}
+
+// Runs on every item of every append, so the walk allocates nothing but the copy: the path named
+// in an error is rebuilt from the keys on the way down only when there is an error to report, and
+// the objects being walked (for the cycle check) sit in an array indexed by depth.
+class JsonSnapshot {
+  /** `keys[d]`: the array index or property name taken at depth d. */
+  private readonly keys: (string | number)[] = [];
+  /** `parents[d]`: the array or object walked at depth d (only entries below the current depth are ancestors). */
+  private readonly parents: object[] = [];
+
+  constructor(
+    private readonly what: string,
+    private readonly source: string | undefined,
+  ) {}
+
+  /** The path of the value at `depth`, e.g. `items[2].output.text`. */
+  private path(depth: number): string {
+    let p = this.what;
+    for (let d = 0; d < depth; d++) {
+      const k = this.keys[d] as string | number;
+      p += typeof k === 'number' ? `[${k}]` : `.${k}`;
+    }
+    return p;
+  }
+
+  private fail(depth: number, message: string): never {
+    throw invalidInput(`${this.path(depth)}${message}`, this.source);
+  }
+
+  private checkString(s: string, depth: number, suffix: string): void {
+    // One scan for the common case: no NUL and no surrogate at all.
+    if (!SUSPECT.test(s)) return;
+    if (s.includes('\u0000')) this.fail(depth, `${suffix} contains a NUL character`);
+    if (LONE_SURROGATE.test(s)) this.fail(depth, `${suffix} contains a lone surrogate`);
+  }
+
+  walk(v: unknown, depth: number): JsonValue {
+    if (depth > MAX_JSON_DEPTH) this.fail(depth, ` is nested deeper than ${MAX_JSON_DEPTH} levels`);
     switch (typeof v) {
       case 'string':
-        checkString(v, path);
+        this.checkString(v, depth, '');
         return v;
       case 'boolean':
         return v;
       case 'number':
-        if (!Number.isFinite(v)) throw invalidInput(`${path} is ${String(v)}, which JSON cannot hold`, source);
+        if (!Number.isFinite(v)) this.fail(depth, ` is ${String(v)}, which JSON cannot hold`);
         return Object.is(v, -0) ? 0 : v;
       case 'object': {
         if (v === null) return null;
-        if (seen.has(v)) throw invalidInput(`${path} contains a cycle`, source);
+        const parents = this.parents;
+        for (let d = 0; d < depth; d++) if (parents[d] === v) this.fail(depth, ' contains a cycle');
+        const keys = this.keys;
         if (Array.isArray(v)) {
-          seen.add(v);
+          parents[depth] = v;
           const length = v.length;
           const out: JsonValue[] = new Array<JsonValue>(length);
           for (let i = 0; i < length; i++) {
             const child: unknown = v[i];
-            if (child === undefined) {
-              throw invalidInput(`${path}[${i}] is undefined; arrays must hold JSON values`, source);
-            }
-            out[i] = walk(child, `${path}[${i}]`, depth + 1);
+            keys[depth] = i;
+            if (child === undefined) this.fail(depth + 1, ' is undefined; arrays must hold JSON values');
+            out[i] = this.walk(child, depth + 1);
           }
-          seen.delete(v);
           return out;
         }
         const proto = Object.getPrototypeOf(v) as unknown;
         if (proto !== Object.prototype && proto !== null) {
           const name = (v as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-          throw invalidInput(`${path} is a ${name}, not a plain object`, source);
+          this.fail(depth, ` is a ${name}, not a plain object`);
         }
-        if (Object.getOwnPropertySymbols(v).length > 0) {
-          throw invalidInput(`${path} has symbol keys`, source);
-        }
-        seen.add(v);
+        if (Object.getOwnPropertySymbols(v).length > 0) this.fail(depth, ' has symbol keys');
+        parents[depth] = v;
         const out: { [key: string]: JsonValue } = {};
         for (const [k, child] of Object.entries(v)) {
-          checkString(k, `${path} key`);
+          this.checkString(k, depth, ' key');
           if (child === undefined) continue;
-          // defineProperty, not assignment: a key named __proto__ stays an ordinary key.
-          Object.defineProperty(out, k, { value: walk(child, `${path}.${k}`, depth + 1), enumerable: true, writable: true, configurable: true });
+          keys[depth] = k;
+          const copy = this.walk(child, depth + 1);
+          // Assignment would set the prototype for __proto__: that key is defined as an own one.
+          if (k === '__proto__') Object.defineProperty(out, k, { value: copy, enumerable: true, writable: true, configurable: true });
+          else out[k] = copy;
         }
-        seen.delete(v);
         return out;
       }
       default:
-        throw invalidInput(`${path} is ${describe(v)}, which JSON cannot hold`, source);
+        return this.fail(depth, ` is ${describe(v)}, which JSON cannot hold`);
     }
-  };
-  const checkString = (s: string, path: string): void => {
-    if (s.includes('\u0000')) throw invalidInput(`${path} contains a NUL character`, source);
-    if (LONE_SURROGATE.test(s)) throw invalidInput(`${path} contains a lone surrogate`, source);
-  };
-  return walk(value, what, 0);
+  }
 }
+
+// Any NUL or surrogate: a string without one needs no closer look.
+const SUSPECT = /[\u0000\ud800-\udfff]/;
 
 /** Checks that `value` is plain JSON (see snapshotJson). */
 export function assertJson(value: unknown, what: string, source?: string): asserts value is JsonValue {
