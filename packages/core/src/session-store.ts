@@ -1,5 +1,5 @@
 import { encodeCursor } from './cursor.js';
-import { appendInput, createInput, listInput, listRunsInput, patchInput, pruneInput, scopedRef, updateInput, userListInput } from './kernel/inputs.js';
+import { appendAt, appendInput, createInput, listRunsAt, writeAt, listInput, listRunsInput, patchInput, pruneInput, scopedRef, updateInput, userListInput } from './kernel/inputs.js';
 import { MAX_PAGE, completeHeader, expiryFor } from './kernel/normalized.js';
 import { CallLayer } from './kernel/call-layer.js';
 import { restoreInput, type RestoreSessionInput } from './kernel/restore.js';
@@ -40,13 +40,9 @@ export abstract class SessionStore extends CallLayer {
             [ATTR.encrypted]: enc !== null,
           });
         }
-        const res = await this.doAppendRun({
-          ...sealed,
-          now,
-          defaultTtlMs: this.defaultTtlMs,
-          expiresAt: checked.ttlMs === undefined ? undefined : expiryFor(checked.ttlMs, now),
-          defaultExpiresAt: expiryFor(this.defaultTtlMs, now),
-        });
+        const res = await this.doAppendRun(
+          appendAt(sealed, now, this.defaultTtlMs, checked.ttlMs === undefined ? undefined : expiryFor(checked.ttlMs, now), expiryFor(this.defaultTtlMs, now)),
+        );
         const out = { run: res.run, created: res.created, session: completeHeader(res.session) };
         return enc ? openAppend(enc, checked, out) : out;
       },
@@ -60,7 +56,7 @@ export abstract class SessionStore extends CallLayer {
     return this.callGuard(
       'listRuns',
       async (rec) => {
-        const runs = await this.doListRuns({ ...checked, now: this.clock() });
+        const runs = await this.doListRuns(listRunsAt(checked, this.clock()));
         this.recordCallRuns(rec, runs);
         const enc = this.sealing;
         return enc ? runs.map((r) => openRun(enc, checked, r)) : runs;
@@ -78,7 +74,7 @@ export abstract class SessionStore extends CallLayer {
     return this.callGuard(
       'readHistory',
       async (rec) => {
-        const h = await this.doReadHistory({ ...checked, now: this.clock() });
+        const h = await this.doReadHistory(listRunsAt(checked, this.clock()));
         this.recordCallRuns(rec, h.runs);
         const out = { session: h.session && completeHeader(h.session), runs: h.runs };
         return this.sealing ? openHistory(this.sealing, checked, out) : out;
@@ -93,7 +89,7 @@ export abstract class SessionStore extends CallLayer {
     return this.callGuard(
       'getSession',
       async () => {
-        const h = await this.doGetSession({ ...ref, now: this.clock(), touch: this.touchOnRead });
+        const h = await this.doGetSession({ agentId: ref.agentId, sessionId: ref.sessionId, userId: ref.userId, now: this.clock(), touch: this.touchOnRead });
         return h && this.openSealed(completeHeader(h));
       },
       { agentId: ref.agentId },
@@ -216,7 +212,7 @@ export abstract class SessionStore extends CallLayer {
   /** Deletes a session with all its runs. False when it did not exist for this caller. */
   async deleteSession(input: SessionRef): Promise<boolean> {
     const ref = scopedRef(input, this.name);
-    return this.callGuard('deleteSession', () => this.doDeleteSession({ ...ref, now: this.clock() }), { agentId: ref.agentId });
+    return this.callGuard('deleteSession', () => this.doDeleteSession(writeAt(ref, this.clock())), { agentId: ref.agentId });
   }
 
   /** Removes and returns the newest item of the newest run; a run left empty is removed. */
@@ -225,7 +221,7 @@ export abstract class SessionStore extends CallLayer {
     return this.callGuard(
       'popItem',
       async () => {
-        const popped = await this.doPopItem({ ...ref, now: this.clock() });
+        const popped = await this.doPopItem(writeAt(ref, this.clock()));
         return this.sealing ? openPopped(this.sealing, ref, popped) : popped;
       },
       { agentId: ref.agentId },

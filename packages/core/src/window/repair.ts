@@ -1,4 +1,4 @@
-import type { ItemCodec } from './codec.js';
+import type { ItemCodec, ItemInfo } from './codec.js';
 
 /**
  * Makes a slice of history valid to send to a model. Providers reject a tool result whose call
@@ -9,39 +9,60 @@ import type { ItemCodec } from './codec.js';
  * Only whole items are dropped, never changed, and relative order is kept.
  */
 export function repairItems<Item>(items: readonly Item[], codec: ItemCodec<Item>): Item[] {
-  const infos = items.map((item) => codec.inspect(item));
-  const keep = new Array<boolean>(items.length).fill(true);
+  return repairWithInfos(items, items.map((item) => codec.inspect(item))).items;
+}
+
+/**
+ * `repairItems` with what the codec said of each item already in hand (`infos[i]` for
+ * `items[i]`): the items kept, and their infos.
+ */
+export function repairWithInfos<Item>(items: readonly Item[], infos: readonly ItemInfo[]): { items: Item[]; infos: ItemInfo[] } {
+  const n = items.length;
+  const keep = new Array<boolean>(n).fill(true);
 
   // A call is answered only by a result after it: the last result for each id is the one to test.
   const answeredAfter = new Map<string, number>();
-  infos.forEach((info, i) => {
-    if (info.resultFor !== undefined) answeredAfter.set(info.resultFor, i);
-  });
+  for (let i = 0; i < n; i++) {
+    const r = (infos[i] as ItemInfo).resultFor;
+    if (r !== undefined) answeredAfter.set(r, i);
+  }
   const callIndex = new Map<string, number>();
-  infos.forEach((info, i) => {
-    const ids = info.callIds ?? [];
-    if (ids.length === 0) return;
-    const complete = ids.every((id) => {
+  for (let i = 0; i < n; i++) {
+    const ids = (infos[i] as ItemInfo).callIds;
+    if (ids === undefined || ids.length === 0) continue;
+    let complete = true;
+    for (const id of ids) {
       const r = answeredAfter.get(id);
-      return r !== undefined && r > i;
-    });
+      if (r === undefined || r <= i) {
+        complete = false;
+        break;
+      }
+    }
     if (!complete) keep[i] = false;
     else for (const id of ids) if (!callIndex.has(id)) callIndex.set(id, i);
-  });
+  }
   // Results whose call was dropped, is absent, or comes later; and repeated results for one call.
   const resultSeen = new Set<string>();
-  infos.forEach((info, i) => {
-    if (info.resultFor === undefined) return;
-    const c = callIndex.get(info.resultFor);
-    if (c === undefined || c > i || !keep[c] || resultSeen.has(info.resultFor)) keep[i] = false;
-    else resultSeen.add(info.resultFor);
-  });
-  // Reasoning lives or dies with the item right after it.
-  for (let i = items.length - 1; i >= 0; i--) {
-    if (!infos[i]?.reasoning) continue;
-    if (i === items.length - 1 || !keep[i + 1]) keep[i] = false;
+  for (let i = 0; i < n; i++) {
+    const r = (infos[i] as ItemInfo).resultFor;
+    if (r === undefined) continue;
+    const c = callIndex.get(r);
+    if (c === undefined || c > i || !keep[c] || resultSeen.has(r)) keep[i] = false;
+    else resultSeen.add(r);
   }
-  return items.filter((_, i) => keep[i]);
+  // Reasoning lives or dies with the item right after it.
+  for (let i = n - 1; i >= 0; i--) {
+    if (!infos[i]?.reasoning) continue;
+    if (i === n - 1 || !keep[i + 1]) keep[i] = false;
+  }
+  const kept: Item[] = [];
+  const keptInfos: ItemInfo[] = [];
+  for (let i = 0; i < n; i++) {
+    if (!keep[i]) continue;
+    kept.push(items[i] as Item);
+    keptInfos.push(infos[i] as ItemInfo);
+  }
+  return { items: kept, infos: keptInfos };
 }
 
 /** True when `items` has no orphan result, no dangling call and no stray reasoning item. */

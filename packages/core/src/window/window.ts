@@ -1,8 +1,8 @@
 import { invalidInput } from '../errors.js';
 import type { SessionStore } from '../session-store.js';
 import type { Run, RunStatus, SessionHeader, SessionRef } from '../types.js';
-import type { ItemCodec } from './codec.js';
-import { repairItems } from './repair.js';
+import type { ItemCodec, ItemInfo } from './codec.js';
+import { repairItems, repairWithInfos } from './repair.js';
 import { estimateTokens, type TokenCounter } from './tokens.js';
 
 /** Which history the model sees. Every limit applies after the runs are chosen. */
@@ -59,10 +59,6 @@ export function validateWindow<Item>(options: WindowOptions<Item>): void {
   checkCount(options.maxToolCallsFromHistory, 'maxToolCallsFromHistory', 0);
 }
 
-function eligibleStatuses(options: WindowOptions<unknown>): ReadonlySet<RunStatus> {
-  return new Set<RunStatus>(options.includeFailed ? ['completed', 'failed', 'interrupted'] : ['completed']);
-}
-
 /**
  * Builds the model's view from runs already read: takes the latest `lastRuns` eligible runs,
  * caps tool calls, cuts by items and tokens from the oldest end, then repairs the cut so no
@@ -75,26 +71,54 @@ export function applyWindow<Item>(
   session: SessionHeader | Pick<SessionHeader, 'summary'> | null = null,
 ): WindowResult<Item> {
   validateWindow(options);
-  const statuses = eligibleStatuses(options as WindowOptions<unknown>);
   const lastRuns = options.lastRuns ?? DEFAULT_LAST_RUNS;
-  const chosen = lastRuns === 0 ? [] : runs.filter((r) => statuses.has(r.status)).slice(-lastRuns);
+  const includeFailed = Boolean(options.includeFailed);
+  const chosen = lastRuns === 0 ? [] : runs.filter((r) => isEligible(r.status, includeFailed)).slice(-lastRuns);
+  return windowOf(chosen, codec, options, session);
+}
+
+/** Whether a run of this status may be in the window. */
+function isEligible(status: RunStatus, includeFailed: boolean): boolean {
+  return status === 'completed' || (includeFailed && (status === 'failed' || status === 'interrupted'));
+}
+
+/** `applyWindow` after the runs are chosen (and the options checked). */
+function windowOf<Item>(
+  chosen: Run[],
+  codec: ItemCodec<Item>,
+  options: WindowOptions<Item>,
+  session: SessionHeader | Pick<SessionHeader, 'summary'> | null,
+): WindowResult<Item> {
   // Instructions are the caller's to send each turn; one stored by an older version is not replayed.
-  let items = chosen.flatMap((r) => r.items as unknown as Item[]).filter((item) => !codec.inspect(item).instruction);
+  // Each item is inspected once here; repair reuses what the codec said.
+  let items: Item[] = [];
+  let infos: ItemInfo[] = [];
+  for (const run of chosen) {
+    for (const item of run.items as unknown as Item[]) {
+      const info = codec.inspect(item);
+      if (info.instruction) continue;
+      items.push(item);
+      infos.push(info);
+    }
+  }
   const total = items.length;
 
   if (options.maxToolCallsFromHistory !== undefined) {
     let calls = 0;
     const keep = new Array<boolean>(items.length).fill(true);
     for (let i = items.length - 1; i >= 0; i--) {
-      const n = codec.inspect(items[i] as Item).callIds?.length ?? 0;
+      const n = (infos[i] as ItemInfo).callIds?.length ?? 0;
       if (n === 0) continue;
       if (calls + n > options.maxToolCallsFromHistory) keep[i] = false;
       else calls += n;
     }
     items = items.filter((_, i) => keep[i]);
+    infos = infos.filter((_, i) => keep[i]);
   }
   // Repair first so the cuts below only ever see whole pairs, then again after each cut.
-  items = repairItems(items, codec);
+  const repaired = repairWithInfos(items, infos);
+  items = repaired.items;
+  infos = repaired.infos;
   if (options.maxItems !== undefined && items.length > options.maxItems) {
     items = repairItems(options.maxItems === 0 ? [] : items.slice(-options.maxItems), codec);
   }
@@ -112,7 +136,7 @@ export function applyWindow<Item>(
     }
     if (start > 0) items = repairItems(items.slice(start), codec);
   }
-  return { items: [...prefix, ...items], runs: chosen, dropped: total - items.length };
+  return { items: prefix.length === 0 ? items : [...prefix, ...items], runs: chosen, dropped: total - items.length };
 }
 
 /**
@@ -129,14 +153,15 @@ export async function loadHistory<Item>(
 ): Promise<LoadedWindow<Item>> {
   validateWindow(options);
   const lastRuns = options.lastRuns ?? DEFAULT_LAST_RUNS;
-  const base = { agentId: ref.agentId, sessionId: ref.sessionId, userId: ref.userId };
+  const includeFailed = Boolean(options.includeFailed);
+  const { agentId, sessionId, userId } = ref;
   // Even an empty window reads the header: the prefix and the caller's checks need it.
-  const first = await store.readHistory({ ...base, limit: Math.max(lastRuns, 1) });
+  const first = await store.readHistory({ agentId, sessionId, userId, limit: Math.max(lastRuns, 1) });
   const session = first.session;
-  if (lastRuns === 0 || !session) return { ...applyWindow([], codec, options, session), session };
-  const statuses = eligibleStatuses(options as WindowOptions<unknown>);
-  const eligible = (page: readonly Run[]): Run[] => page.filter((r) => statuses.has(r.status));
-  let picked = eligible(first.runs).slice(-lastRuns);
+  if (lastRuns === 0 || !session) return loaded(windowOf([], codec, options, session), session);
+  // Usually every run read is eligible: then the page itself is the window, not a copy of it.
+  let picked = first.runs.every((r) => isEligible(r.status, includeFailed)) ? first.runs : first.runs.filter((r) => isEligible(r.status, includeFailed));
+  if (picked.length > lastRuns) picked = picked.slice(-lastRuns);
   const oldest = first.runs[0];
   if (picked.length < lastRuns && first.runs.length === lastRuns && oldest && oldest.seq > 1) {
     // Each page back is twice the last: a long stretch of failed runs costs a few reads, not many.
@@ -144,14 +169,18 @@ export async function loadHistory<Item>(
     let size = lastRuns;
     for (let page = 1; page < MAX_WINDOW_PAGES && picked.length < lastRuns; page++) {
       size = Math.min(size * 2, 1000);
-      const runs = await store.listRuns({ ...base, limit: size, beforeSeq });
-      picked = [...eligible(runs).slice(-(lastRuns - picked.length)), ...picked];
+      const runs = await store.listRuns({ agentId, sessionId, userId, limit: size, beforeSeq });
+      picked = [...runs.filter((r) => isEligible(r.status, includeFailed)).slice(-(lastRuns - picked.length)), ...picked];
       const first = runs[0];
       if (runs.length < size || !first || first.seq <= 1) break;
       beforeSeq = first.seq;
     }
   }
-  return { ...applyWindow(picked, codec, { ...options, lastRuns }, session), session };
+  return loaded(windowOf(picked, codec, options, session), session);
+}
+
+function loaded<Item>(w: WindowResult<Item>, session: SessionHeader | null): LoadedWindow<Item> {
+  return { items: w.items, runs: w.runs, dropped: w.dropped, session };
 }
 
 export type { SessionHeader };
