@@ -9,7 +9,7 @@ import { INDEX } from './lua/index-ops.js';
 import { PATCH } from './lua/patch.js';
 import { POP } from './lua/pop.js';
 import { PRUNE } from './lua/prune.js';
-import { READ } from './lua/read.js';
+import { READ, READ_TOUCH } from './lua/read.js';
 import { REWRITE_RUN, REWRITE_TEXT } from './lua/rewrite.js';
 import { UPDATE } from './lua/update.js';
 
@@ -28,6 +28,7 @@ export class LuaScript {
 export const SCRIPTS = {
   append: new LuaScript('append', APPEND),
   read: new LuaScript('read', READ),
+  readTouch: new LuaScript('readTouch', READ_TOUCH),
   create: new LuaScript('create', CREATE),
   update: new LuaScript('update', UPDATE),
   patch: new LuaScript('patch', PATCH),

@@ -171,7 +171,9 @@ export class RedisStore extends SessionStore {
 
   /** The read script: header and (limit > 0) the newest runs, oldest first. Null: absent. */
   private async read(input: NormalizedListRuns | NormalizedRead, limit: number, beforeSeq: number | null): Promise<{ session: SessionHeader; runs: Run[] } | null> {
-    const reply = await this.db.session(SCRIPTS.read, input, [String(limit), ttlArg(beforeSeq), input.touch ? '1' : '0'], input.touch);
+    const reply = input.touch
+      ? await this.db.session(SCRIPTS.readTouch, input, [String(limit), ttlArg(beforeSeq)], true)
+      : await this.db.session(SCRIPTS.read, input, [String(limit), ttlArg(beforeSeq)], false);
     this.check(reply, input);
     if (reply[0] === 'absent') return null;
     const session = this.header(reply, input);
@@ -179,8 +181,14 @@ export class RedisStore extends SessionStore {
     if (isExpired(session.expiresAt, input.now)) return null;
     if (input.touch) await this.indexPut(reply, session);
     const runs: Run[] = [];
-    // Pairs of (seq, run), newest first: the window is returned oldest first.
-    for (let i = reply.length - 2; i >= EXTRA_AT; i -= 2) runs.push(decodeRun(Number(reply[i]), reply[i + 1], input));
+    // Newest first, the window is returned oldest first. 'ok': the top seq, then the blobs of
+    // top, top - 1, ... (gapless); 'okp': pairs of (seq, blob).
+    if (reply[0] === 'ok') {
+      const top = Number(reply[EXTRA_AT]);
+      for (let i = reply.length - 1; i > EXTRA_AT; i--) runs.push(decodeRun(top - (i - EXTRA_AT - 1), reply[i], input));
+    } else {
+      for (let i = reply.length - 2; i >= EXTRA_AT; i -= 2) runs.push(decodeRun(Number(reply[i]), reply[i + 1], input));
+    }
     return { session, runs };
   }
 

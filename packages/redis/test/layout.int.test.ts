@@ -184,6 +184,34 @@ describe('key layout and TTLs (standalone)', () => {
     expect(await raw.hget(h, 'usage')).toBe('1,0,0,9');
   });
 
+  it('a session written record by record as stored so far (header hash, run blobs, id map, seq indexes) loads, retries and takes appends', async () => {
+    // The layout and run encoding the scripts read, written here with plain commands rather
+    // than through the store, so a script change that stops reading existing data fails here.
+    const ref = { agentId: 'raw', sessionId: 'written-by-hand', userId: 'ann' };
+    const [h, d, q, c] = new KeyLayout(prefix).session(ref.agentId, ref.sessionId);
+    const t0 = Date.now() - 60_000;
+    const blob = (seq: number) =>
+      [`run-${seq}`, JSON.stringify({ createdAt: t0 + seq, status: 'completed', format: 'plain', usage: null, metadata: { n: seq } }), JSON.stringify(`item ${seq}`), JSON.stringify({ k: [seq, 1.5, []] })].join('\n');
+    await raw.hset(h, { agentId: ref.agentId, sessionId: ref.sessionId, userId: ref.userId, createdAt: t0, updatedAt: t0 + 3, metadata: '{"m":1}', state: '{}', version: 3, lastSeq: 3, title: 'T', usage: '3,10,20,30' });
+    for (let seq = 1; seq <= 3; seq++) {
+      await raw.hset(d, `s${seq}`, blob(seq), `irun-${seq}`, seq);
+      await raw.zadd(q, seq, String(seq));
+      await raw.zadd(c, t0 + seq, String(seq));
+    }
+    const history = await store.readHistory({ ...ref, limit: 2 });
+    expect(history.session).toMatchObject({ version: 3, lastSeq: 3, title: 'T', metadata: { m: 1 }, usage: { requests: 3, totalTokens: 30 } });
+    expect(history.runs).toEqual([2, 3].map((seq) => ({ runId: `run-${seq}`, seq, createdAt: t0 + seq, status: 'completed', format: 'plain', usage: null, metadata: { n: seq }, items: [`item ${seq}`, { k: [seq, 1.5, []] }] })));
+    const retried = await store.appendRun({ ...ref, runId: 'run-2', format: 'plain', items: ['ignored'] });
+    expect(retried.created).toBe(false);
+    expect(retried.run).toMatchObject({ seq: 2, items: ['item 2', { k: [2, 1.5, []] }] });
+    const next = await store.appendRun({ ...ref, format: 'plain', items: ['new'], usage: { requests: 1, totalTokens: 5 } });
+    expect(next).toMatchObject({ created: true, run: { seq: 4 }, session: { version: 4, lastSeq: 4, title: 'T', usage: { requests: 4, inputTokens: 10, outputTokens: 20, totalTokens: 35 } } });
+    expect((await store.listRuns({ ...ref, limit: 10 })).map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    expect(await raw.zscore(q, '4')).toBe('4');
+    expect(await raw.hget(d, `i${next.run.runId}`)).toBe('4');
+    expect(await raw.hget(h, 'usage')).toBe('4,10,20,35');
+  });
+
   it('a large session is restored in batches, its header last, and reads back whole', async () => {
     const ref = { agentId: 'big', sessionId: 'src' };
     for (let i = 1; i <= 1100; i++) await store.appendRun({ ...ref, format: 'plain', items: [`r${i}`] });

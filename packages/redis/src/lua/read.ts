@@ -1,37 +1,80 @@
 import { sessionScript } from './prelude.js';
 
 /**
- * Reads a session's header and, with a limit, its newest runs before a seq: one call that
- * checks ownership and expiry and reads only the runs asked for: one HMGET of the fields
- * `s<lastSeq>` downwards (seqs are gapless), or, when prune has left a gap there, a range of the
- * seq index and then one HMGET. Run blobs are returned as stored; the client decodes them. With touch, it
- * also restarts the TTL (after checking the header, like every write).
+ * Reads a session's header and, with a limit, its newest runs before a seq, without touching it:
+ * one call that checks ownership and expiry and reads only the runs asked for. Kept apart from
+ * READ_TOUCH and free of the shared prelude: a read is half of every turn, and each function the
+ * prelude defines, each field copied and each run blob held in Lua costs server time per call.
  *
- * ARGV: now, user, sessionId, limit (0: header only), beforeSeq ('' none), touch ('1'/'0').
- * Reply: `corrupt` + field (touch only), `absent`, or `ok` + header + indexed, then seq and blob
- * pairs, newest first.
+ * The runs are one HMGET of the fields `s<top>` downwards (seqs are gapless up to lastSeq
+ * unless prune removed runs); only when one is missing does the script ask the seq index which
+ * seqs exist, then HMGET those. Run blobs are returned as stored; the client decodes them.
+ *
+ * ARGV: now, user ('' none), sessionId, limit (0: header only), beforeSeq ('' none).
+ * Reply: `absent`; `ok` + 16 header fields + '1' [+ top seq + blobs of top, top-1, …: gapless];
+ * or `okp` + the same header + '1' + seq and blob pairs, newest first (over a gap).
+ * A malformed expiresAt answers `ok` with the header only: the client decodes and reports it.
  */
-export const READ = sessionScript(String.raw`
-local LIMIT, BEFORE, TOUCH = tonumber(ARGV[4]), ARGV[5], ARGV[6]
-local h, bad
-if TOUCH == '1' then
-  h, bad = load_header(true)
-  if bad then return {'corrupt', bad} end
-else
-  h = redis.call('HMGET', H, unpack(FIELDS))
-  -- A malformed expiresAt is reported by the client, which decodes the header.
-  if h[6] and not tonumber(h[6]) then return reply('ok', h, '1') end
+export const READ = String.raw`
+local f = redis.call('HMGET', KEYS[1], 'agentId', 'sessionId', 'userId', 'createdAt', 'updatedAt',
+  'expiresAt', 'ttlMs', 'metadata', 'state', 'summary', 'version', 'lastSeq', 'title', 'preview', 'usage', 'summarySeq')
+local out = {'ok', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16], '1'}
+local exp = f[6]
+if exp then
+  exp = tonumber(exp)
+  if not exp then return out end
+  if exp <= tonumber(ARGV[1]) then return {'absent'} end
 end
+if not f[11] or (ARGV[2] ~= '' and f[3] ~= ARGV[2]) then return {'absent'} end
+local limit = tonumber(ARGV[4])
+local top = tonumber(f[12])
+if limit == 0 or not top then return out end
+if ARGV[5] ~= '' then top = math.min(top, tonumber(ARGV[5]) - 1) end
+if top < 1 then return out end
+local fields = {}
+for s = top, math.max(1, top - limit + 1), -1 do fields[#fields + 1] = string.format('s%d', s) end
+local blobs = redis.call('HMGET', KEYS[2], unpack(fields))
+local n = #out + 1
+out[n] = string.format('%d', top)
+for i = 1, #fields do
+  local b = blobs[i]
+  if not b then blobs = nil break end
+  out[n + i] = b
+end
+if blobs then return out end
+for i = #out, n, -1 do out[i] = nil end
+out[1] = 'okp'
+local seqs = redis.call('ZREVRANGEBYSCORE', KEYS[3], ARGV[5] == '' and '+inf' or '(' .. ARGV[5], '-inf', 'LIMIT', 0, limit)
+if #seqs == 0 then return out end
+fields = {}
+for i, s in ipairs(seqs) do fields[i] = 's' .. s end
+blobs = redis.call('HMGET', KEYS[2], unpack(fields))
+for i, s in ipairs(seqs) do
+  out[n] = s
+  out[n + 1] = blobs[i]
+  n = n + 2
+end
+return out
+`;
+
+/**
+ * READ that also restarts the TTL (touchOnRead, touchSession's reads), after checking the header
+ * like every write.
+ *
+ * ARGV: now, user, sessionId, limit (0: header only), beforeSeq ('' none).
+ * Reply: `corrupt` + field, `absent`, or `okp` + header + indexed, then seq and blob pairs,
+ * newest first.
+ */
+export const READ_TOUCH = sessionScript(String.raw`
+local LIMIT, BEFORE = tonumber(ARGV[4]), ARGV[5]
+local h, bad = load_header(true)
+if bad then return {'corrupt', bad} end
 if not visible(h) then return {'absent'} end
-local indexed = '1'
-if TOUCH == '1' then
-  local exp = expiry_for(h[7])
-  if exp then redis.call('HSET', H, 'expiresAt', exp) end
-  key_ttl(exp, h[6])
-  h[6] = exp
-  indexed = index_put_inline(h, h[7])
-end
-local out = reply('ok', h, indexed)
+local exp = expiry_for(h[7])
+if exp then redis.call('HSET', H, 'expiresAt', exp) end
+key_ttl(exp, h[6])
+h[6] = exp
+local out = reply('okp', h, index_put_inline(h, h[7]))
 if LIMIT > 0 then
   -- Seqs are gapless up to lastSeq unless prune removed runs: read the newest ones by their
   -- field names at once, and only when one is missing ask the seq index which seqs exist.
