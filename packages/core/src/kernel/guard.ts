@@ -14,35 +14,48 @@ export interface GuardOptions {
  * Runs one store call: setup first, then the call, bounded in time; every failure comes out as
  * an AgentSessionsError whose code says what the caller can do about it.
  */
-export async function guarded<T>(op: string, fn: () => Promise<T>, o: GuardOptions): Promise<T> {
-  const run = async (): Promise<T> => {
-    const pending = o.ready?.();
-    if (pending) await pending;
-    return fn();
-  };
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    if (o.timeoutMs === null) return await run();
-    const bound = o.timeoutMs;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(
-          new AgentSessionsError(
-            'unavailable',
-            `${op} did not finish within ${bound} ms (the timeoutMs option); a write may still land: retry it with the same run id`,
-            { source: o.source },
-          ),
-        );
-      }, bound);
-    });
-    // The race settles on the first outcome; the loser's later rejection is handled by it.
-    return await Promise.race([run(), timedOut]);
-  } catch (err) {
-    if (err instanceof AgentSessionsError) throw err;
-    const code = o.classify(err) ?? 'internal';
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new AgentSessionsError(code, `${op} failed: ${reason}`, { source: o.source, cause: err });
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
+export function guarded<T>(op: string, fn: () => Promise<T>, o: GuardOptions): Promise<T> {
+  const bound = o.timeoutMs;
+  if (bound === null) return started(fn, o).then(undefined, (err: unknown) => Promise.reject(wrapped(op, err, o)));
+  // One promise settled by whichever comes first, the call or its timer: no race of two.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(
+        new AgentSessionsError(
+          'unavailable',
+          `${op} did not finish within ${bound} ms (the timeoutMs option); a write may still land: retry it with the same run id`,
+          { source: o.source },
+        ),
+      );
+    }, bound);
+    started(fn, o).then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        try {
+          reject(wrapped(op, err, o));
+        } catch (classifyFailed) {
+          reject(classifyFailed);
+        }
+      },
+    );
+  });
+}
+
+/** Setup (when pending), then the call. */
+async function started<T>(fn: () => Promise<T>, o: GuardOptions): Promise<T> {
+  const pending = o.ready?.();
+  if (pending) await pending;
+  return fn();
+}
+
+/** A failure as an AgentSessionsError: ours as it is, anything else classified. */
+function wrapped(op: string, err: unknown, o: GuardOptions): AgentSessionsError {
+  if (err instanceof AgentSessionsError) return err;
+  const code = o.classify(err) ?? 'internal';
+  const reason = err instanceof Error ? err.message : String(err);
+  return new AgentSessionsError(code, `${op} failed: ${reason}`, { source: o.source, cause: err });
 }

@@ -141,16 +141,9 @@ export class StoreTelemetry {
    */
   async trace<T>(api: Api, op: string, server: ServerInfo | undefined, agentId: string | undefined, fn: (rec: CallRecorder) => Promise<T>): Promise<T> {
     const ins = this.#resolve(api);
-    const base: OtelApi.Attributes = {
-      'db.system': ins.system,
-      'db.system.name': ins.system,
-      'db.operation.name': op,
-      [ATTR.store]: ins.store,
-    };
-    if (server?.address) base['server.address'] = server.address;
-    if (server?.port) base['server.port'] = server.port;
-    if (server?.namespace) base['db.namespace'] = server.namespace;
-    const spanAttrs: OtelApi.Attributes = { ...base };
+    // Two fresh objects, not `{ ...base }` plus a property (a slow path in Node 20's V8).
+    const base = baseAttributes(ins, op, server);
+    const spanAttrs = baseAttributes(ins, op, server);
     if (agentId !== undefined) spanAttrs[ATTR.agentId] = agentId;
     const parent = api.context.active();
     const span = ins.tracer.startSpan(server?.namespace ? `${op} ${server.namespace}` : op, { kind: api.SpanKind.CLIENT, attributes: spanAttrs }, parent);
@@ -205,6 +198,19 @@ export class StoreTelemetry {
     this.#instruments = { api, store, system: dbSystem(store), tracer, tracerProvider, meterProvider, duration, failures };
     return this.#instruments;
   }
+}
+
+/** The attributes of every span and measurement of one store call. */
+function baseAttributes(ins: Instruments, op: string, server: ServerInfo | undefined): OtelApi.Attributes {
+  const attrs: OtelApi.Attributes = {};
+  attrs['db.system'] = ins.system;
+  attrs['db.system.name'] = ins.system;
+  attrs['db.operation.name'] = op;
+  attrs[ATTR.store] = ins.store;
+  if (server?.address) attrs['server.address'] = server.address;
+  if (server?.port) attrs['server.port'] = server.port;
+  if (server?.namespace) attrs['db.namespace'] = server.namespace;
+  return attrs;
 }
 
 /** The `error.type` of a failure: the AgentSessionsError code, else the error's class name. */
