@@ -1,6 +1,6 @@
 import { encodeCursor } from './cursor.js';
 import { appendAt, appendInput, createInput, listRunsAt, writeAt, listInput, listRunsInput, patchInput, pruneInput, scopedRef, updateInput, userListInput } from './kernel/inputs.js';
-import { MAX_PAGE, completeHeader, expiryFor } from './kernel/normalized.js';
+import { MAX_PAGE, completeHeader, expiryFor, withNow } from './kernel/normalized.js';
 import { CallLayer } from './kernel/call-layer.js';
 import { restoreInput, type RestoreSessionInput } from './kernel/restore.js';
 import { openAppend, openHistory, openPopped, openRun, sealAppend, sealedBytes, sealFields, sealImport } from './ops/sealing.js';
@@ -104,7 +104,7 @@ export abstract class SessionStore extends CallLayer {
       async () => {
         const now = this.clock();
         const sealed = this.sealing ? sealFields(this.sealing, checked) : checked;
-        const res = await this.doCreateSession({ ...sealed, expiresAt: expiryFor(checked.ttlMs, now), now });
+        const res = await this.doCreateSession(withNow(Object.assign({}, sealed, { expiresAt: expiryFor(checked.ttlMs, now) }), now));
         return { session: this.openSealed(completeHeader(res.session)), created: res.created };
       },
       { agentId: checked.agentId },
@@ -122,7 +122,7 @@ export abstract class SessionStore extends CallLayer {
     const found = await this.callGuard(
       'listSessions',
       async () => {
-        const headers = await this.doListSessions({ ...checked, now: this.clock() });
+        const headers = await this.doListSessions(withNow(checked, this.clock()));
         return headers.slice(0, limit + 1).map((h, i) => (i < limit ? this.openSealed(completeHeader(h)) : completeHeader(h)));
       },
       { agentId: checked.agentId },
@@ -150,7 +150,7 @@ export abstract class SessionStore extends CallLayer {
       op,
       async () => {
         const sealed = this.sealing ? sealFields(this.sealing, checked) : checked;
-        return this.openSealed(completeHeader(await write({ ...sealed, now: this.clock() })));
+        return this.openSealed(completeHeader(await write(withNow(sealed, this.clock()))));
       },
       { agentId: checked.agentId },
     );
@@ -161,7 +161,7 @@ export abstract class SessionStore extends CallLayer {
     const checked = patchInput(input, this.name, false);
     return this.callGuard(
       'touchSession',
-      async () => this.openSealed(completeHeader(await this.doPatchSession({ ...checked, now: this.clock() }))),
+      async () => this.openSealed(completeHeader(await this.doPatchSession(withNow(checked, this.clock())))),
       { agentId: checked.agentId },
     );
   }
@@ -203,7 +203,7 @@ export abstract class SessionStore extends CallLayer {
       async (rec) => {
         const sealed = this.sealing ? sealImport(this.sealing, checked) : checked;
         this.recordCallRuns(rec, sealed.runs);
-        return this.openSealed(completeHeader(await this.doImportSession({ ...sealed, now: this.clock() })));
+        return this.openSealed(completeHeader(await this.doImportSession(withNow(sealed, this.clock()))));
       },
       { timeout: false, agentId: checked.agentId },
     );

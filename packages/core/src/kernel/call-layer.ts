@@ -9,7 +9,7 @@ import type { CallRecorder } from '../ops/telemetry-types.js';
 import { ttlToMs } from '../ttl.js';
 import type { Run, SessionHeader } from '../types.js';
 import { guarded } from './guard.js';
-import { listRunsInput, scopedRef } from './inputs.js';
+import { listRunsAt, listRunsInput, scopedRef } from './inputs.js';
 import { DEFAULT_TIMEOUT_MS, completeHeader, type StoreOptions } from './normalized.js';
 import { StorePrimitives } from './primitives.js';
 
@@ -76,13 +76,13 @@ export abstract class CallLayer extends StorePrimitives {
       getSession: async (input) => {
         const ref = scopedRef(input, this.name);
         return this.callGuard('getSession', async () => {
-          const h = await this.doGetSession({ ...ref, now: this.clock(), touch: false });
+          const h = await this.doGetSession({ agentId: ref.agentId, sessionId: ref.sessionId, userId: ref.userId, now: this.clock(), touch: false });
           return h && completeHeader(h);
         });
       },
       listRuns: async (input) => {
         const checked = listRunsInput(input, this.name, false);
-        return this.callGuard('listRuns', () => this.doListRuns({ ...checked, now: this.clock() }));
+        return this.callGuard('listRuns', () => this.doListRuns(listRunsAt(checked, this.clock())));
       },
     };
   }
