@@ -1,20 +1,12 @@
 import { AgentSessionsError, type NormalizedAppend, type NormalizedCreate, type NormalizedImport, type NormalizedList, type NormalizedListRuns, type NormalizedUpdate, type NormalizedUserList } from '@agent-sessions/core/store';
 import type { SqlRunner } from './client.js';
 import { jsonParam } from './rows.js';
-import { IMPORT_BATCH, WINDOW_BEFORE, WINDOW_LIMIT, importRunsJson, type Statements } from './sql.js';
+import { IMPORT_BATCH, WINDOW, importRunsJson, type Statements } from './sql.js';
 
 // What the store sends with its statements: parameter lists in the order sql.ts reads them, and
 // the window read's text per shape.
 
-const WINDOW_BEFORE_RE = new RegExp(`${WINDOW_BEFORE.replace(/[/*]/g, '\\$&')}(\\w+)\\*/`, 'g');
-
-/** $1 agent, $2 session, $3 user, $4 now, then beforeSeq when given, then the limit unless it is in the text (see PostgresStore.window). */
-export function windowParams(input: NormalizedListRuns, literalLimit: boolean): unknown[] {
-  const params: unknown[] = [input.agentId, input.sessionId, input.userId, input.now];
-  if (input.beforeSeq !== null) params.push(input.beforeSeq);
-  if (!literalLimit) params.push(input.limit);
-  return params;
-}
+const WINDOW_RE = new RegExp(`${WINDOW.replace(/[/*]/g, '\\$&')}(\\w+)\\*/`, 'g');
 
 /** The append statement's parameters (see sql.ts `append`); `full`: schema version 4 columns too. */
 export function appendParams(input: NormalizedAppend, full: boolean): unknown[] {
@@ -43,13 +35,15 @@ if (full) {
   return params;
 }
 
-/** The window read's text for each shape, made once (see `text`). */
+/** Distinct limits a store writes into window texts; others go as a parameter (see WindowTexts). */
+export const LITERAL_LIMITS = 16;
+
+/** The window read's text for each shape, made once, and its parameters (see `read`). */
 export class WindowTexts {
   private readonly texts = new Map<string, string>();
-  constructor(
-    private readonly q: () => Statements,
-    readonly literalLimit: boolean,
-  ) {}
+  /** The limits written into texts so far. */
+  private readonly literal = new Set<number>();
+  constructor(private readonly q: () => Statements) {}
 
   /** Forget the texts (the statements changed after a migration). */
   clear(): void {
@@ -57,27 +51,36 @@ export class WindowTexts {
   }
 
   /**
-   * A window read's text, with or without `beforeSeq` (its test is there only when given). On
-   * PGlite the limit is written into the text (core bounds it to 1..1000; a store sees few
-   * distinct limits), so the statement settles on a generic plan and is not planned per call.
-   * On a server it stays a parameter, so the server plans the read for each call: a generic
-   * plan there, made from statistics of many short sessions, read a 10,000-run session's whole
-   * index range and sorted it (the benchmark's read at 10,000 runs went 0.54 → 8.47 ms; see the
-   * package README).
+   * A window read's text and parameters: $1 agent, $2 session, $3 user, $4 now, then beforeSeq
+   * when given (its test is there only then), then the limit unless it is in the text. The
+   * limit is written into the text (one prepared statement per limit, for the first
+   * LITERAL_LIMITS distinct limits a store sees; core bounds limits to 1..1000 and a store sees
+   * few), so the server keeps a generic plan of the read instead of planning it on every call:
+   * with `LIMIT $n` it never does (a generic plan cannot know the limit), and planning was more
+   * than half the server's work for the read. Past LITERAL_LIMITS limits, the limit is a
+   * parameter, so a caller with ever new limits does not fill the connections with statements.
    */
-  text(kind: 'listRuns' | 'listRunsTouch' | 'readHistory' | 'readHistoryTouch', input: NormalizedListRuns): string {
+  read(kind: 'listRuns' | 'listRunsTouch' | 'readHistory' | 'readHistoryTouch', input: NormalizedListRuns): { text: string; params: unknown[] } {
+    const limit = input.limit;
     const before = input.beforeSeq !== null;
-    const key = `${kind}:${before ? 'b' : ''}${this.literalLimit ? input.limit : '$'}`;
+    let inText = this.literal.has(limit);
+    if (!inText && this.literal.size < LITERAL_LIMITS && Number.isInteger(limit) && limit >= 0) {
+      this.literal.add(limit);
+      inText = true;
+    }
+    const key = `${kind}:${before ? 'b' : ''}${inText ? limit : '$'}`;
     let text = this.texts.get(key);
     if (text === undefined) {
-      const limit = input.limit;
       if (!Number.isInteger(limit) || limit < 0) throw new AgentSessionsError('invalid_input', 'limit must be a whole number', { source: 'postgres' });
-      text = this.q()[kind]
-        .replace(WINDOW_BEFORE_RE, (_m, header: string) => (before ? 'AND x.seq < $5::bigint' : `AND x.seq <= ${header}.last_seq`))
-        .replaceAll(WINDOW_LIMIT, this.literalLimit ? `LIMIT ${limit}` : `LIMIT $${before ? 6 : 5}::integer`);
+      const q = this.q();
+      const n = inText ? String(limit) : `$${before ? 6 : 5}::integer`;
+      text = q[kind].replace(WINDOW_RE, (_m, header: string) => q.windowRuns(header, before ? '($5::bigint - 1)' : `${header}.last_seq`, n));
       this.texts.set(key, text);
     }
-    return text;
+    const params: unknown[] = [input.agentId, input.sessionId, input.userId, input.now];
+    if (before) params.push(input.beforeSeq);
+    if (!inText) params.push(limit);
+    return { text, params };
   }
 }
 

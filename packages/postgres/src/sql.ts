@@ -4,17 +4,38 @@ import type { TableNames } from './names.js';
 /** Rows one batched delete removes at most: a few ms of work, so no statement holds the server long. */
 export const DELETE_BATCH = 1000;
 /**
- * Placeholders of the window reads (listRuns, readHistory): the store writes the limit into the
- * text, and `AND x.seq < $5` when beforeSeq is given, else `AND x.seq <= <header>.last_seq`
- * (true of every run: it is there for the planner). Each variant then gets a generic plan the
- * server keeps, and that plan walks the primary key backwards even when it was made while the
- * tables were small: with `session_pk = id` alone, a plan made then (a bitmap scan of the
- * session's index entries and a sort) reads every run of the session once it is long, and a
- * kept generic plan is not made again as the table grows (PGlite never analyzes; a server only
- * when autovacuum gets to it). See PostgresStore.window.
+ * Where the window reads (listRuns, readHistory) take their runs: WINDOW, the header's alias and
+ * the comment's end stand for a lateral subquery, which the store writes per shape (windowRuns).
  */
-export const WINDOW_BEFORE = '/*before:';
-export const WINDOW_LIMIT = '/*limit*/';
+export const WINDOW = '/*window:';
+
+/**
+ * The newest `n` runs of header `a` with `seq <= hi` (`hi`: the header's last_seq, or beforeSeq
+ * - 1), newest first; `n` is a literal or an integer parameter.
+ *
+ * Seqs are allocated gaplessly, so the newest n runs are nearly always exactly the seqs
+ * hi - n + 1 .. hi: that range is read first, and the older runs below it only when it holds
+ * fewer than n (a session shorter than n, or gaps a pop, prune or restore left near the top).
+ * The range part reads at most n index entries whatever plan the server chose, so the read
+ * keeps a generic plan (planned once per connection, not per call) that stays cheap at any
+ * session length and with any statistics: a plain `ORDER BY seq DESC LIMIT n` got a generic
+ * plan made before the table had statistics (a bitmap scan and sort of the whole session) that
+ * read a 10,000-run session's whole range.
+ */
+export function windowRuns(R: string, a: string, hi: string, n: string): string {
+  return `(
+  SELECT u.* FROM (
+    SELECT * FROM ${R} x WHERE x.session_pk = ${a}.id AND x.seq <= ${hi} AND x.seq > ${hi} - ${n}
+    UNION ALL
+    SELECT o.* FROM (
+      SELECT * FROM ${R} x WHERE x.session_pk = ${a}.id AND x.seq <= ${hi} - ${n} ORDER BY x.seq DESC LIMIT ${n}
+    ) o
+    WHERE (SELECT count(*) FROM ${R} z WHERE z.session_pk = ${a}.id AND z.seq <= ${hi} AND z.seq > ${hi} - ${n}) < ${n}
+  ) u
+  ORDER BY u.seq DESC
+  LIMIT ${n}
+)`;
+}
 
 /** Runs one restoreSession statement writes at most. */
 export const IMPORT_BATCH = 1000;
@@ -68,6 +89,8 @@ export interface Statements {
   rewriteRun: string;
   /** Key rotation: the header's title and preview replaced if both are still what was read (schema version 4). */
   rewriteText: string;
+  /** The window's runs of header alias `a` (see `windowRuns`). */
+  windowRuns(a: string, hi: string, n: string): string;
   /** Whether the statements use the header columns of schema version 4 (title, preview, usage, summary_seq). */
   full: boolean;
 }
@@ -114,12 +137,7 @@ WITH h AS (
 ${header}
 UNION ALL
 SELECT 1, ${NO_HEADER}${full ? NO_V4 : ''}, ${HISTORY_RUN('r')}
-FROM h CROSS JOIN LATERAL (
-  SELECT * FROM ${R} x
-  WHERE x.session_pk = h.id ${WINDOW_BEFORE}h*/
-  ORDER BY x.seq DESC
-  ${WINDOW_LIMIT}
-) r
+FROM h CROSS JOIN LATERAL ${WINDOW}h*/ r
 ORDER BY kind, seq DESC`;
 }
 
@@ -163,6 +181,7 @@ export function statements(t: TableNames, full = true): Statements {
   const EXCLUDED: Record<number, string> = { 16: 'title', 17: 'preview', 18: 'requests', 19: 'input_tokens', 20: 'output_tokens', 21: 'total_tokens' };
   return {
     full,
+    windowRuns: (a, hi, n) => windowRuns(R, a, hi, n),
     /*
      * appendRun in one statement. $1 agent, $2 session, $3 user, $4 now, $5 TTL and $6 expiry of
      * a new session (or the explicit new ones), $7 whether $5/$6 replace an existing session's,
@@ -251,19 +270,13 @@ SELECT count(*) AS n FROM d`,
 
     /*
      * The window: one indexed query that checks ownership and expiry on the header and reads the
-     * newest runs backwards along the (session_pk, seq) primary key. The LIMIT sits inside the
-     * lateral join, next to its ORDER BY, so the planner stops after `limit` index entries
-     * however long the session is. $1 agent, $2 session, $3 user, $4 now, $5 beforeSeq (only in
-     * the variant with it); the limit is written into the text (WINDOW_LIMIT).
+     * newest runs along the (session_pk, seq) primary key, `limit` index entries in the common
+     * case however long the session is (see windowRuns). $1 agent, $2 session, $3 user, $4 now, $5 beforeSeq (only in
+     * the variant with it), then the limit when it is not written into the text (see windowRuns).
      */
     listRuns: `
 SELECT ${RUN_COLS('r')}
-FROM ${S} s CROSS JOIN LATERAL (
-  SELECT * FROM ${R} x
-  WHERE x.session_pk = s.id ${WINDOW_BEFORE}s*/
-  ORDER BY x.seq DESC
-  ${WINDOW_LIMIT}
-) r
+FROM ${S} s CROSS JOIN LATERAL ${WINDOW}s*/ r
 WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
 ORDER BY r.seq DESC`,
 
@@ -275,12 +288,7 @@ WITH h AS (
   UPDATE ${S} s SET expires_at = ${refresh('$4', 's')} FROM h WHERE s.id = h.id AND s.ttl_ms IS NOT NULL
 )
 SELECT ${RUN_COLS('r')}
-FROM h CROSS JOIN LATERAL (
-  SELECT * FROM ${R} x
-  WHERE x.session_pk = h.id ${WINDOW_BEFORE}h*/
-  ORDER BY x.seq DESC
-  ${WINDOW_LIMIT}
-) r
+FROM h CROSS JOIN LATERAL ${WINDOW}h*/ r
 ORDER BY r.seq DESC`,
 
     // The header and the window in one statement; parameters as listRuns.

@@ -27,7 +27,6 @@ import {
   type StoreCapabilities,
 } from '@agent-sessions/core/store';
 import { isQueryable, lazyRunner, runnerFor, type PgQueryable, type SqlRunner } from './client.js';
-import { isPglite } from './pglite.js';
 import { PG_ERRORS } from './errors.js';
 import { HEADER_V2_VERSION, assertKnownVersion, migrateRunner, schemaVersion } from './migrations.js';
 import { tableNames, type TableNames } from './names.js';
@@ -36,16 +35,13 @@ import { openPool, serverOfUrl, type Opened } from './open.js';
 import { existingRun, historyRun, undot, toHeader, toRun, type AppendRow, type HeaderRow, type HistoryRow, type PoppedRow, type RunRow } from './rows.js';
 import { deleteOrphanRuns, deleteSession, prune, purgeExpired } from './deletes.js';
 import { statements, type Statements } from './sql.js';
-import { appendParams, bound, createParams, listParams, updateParams, userListParams, WindowTexts, windowParams, writeRunsAhead } from './params.js';
+import { appendParams, bound, createParams, listParams, updateParams, userListParams, WindowTexts, writeRunsAhead } from './params.js';
 
 // Lets the factories hand the store a runner it owns, without a public option for it.
 const RUNNER = Symbol('agent-sessions.postgres.runner');
-const PGLITE = Symbol('agent-sessions.postgres.pglite');
 interface InternalOptions extends Omit<PostgresStoreOptions, 'client'> {
   client?: PgQueryable | undefined;
   [RUNNER]?: SqlRunner | undefined;
-  /** The runner is over a PGlite database (see `window`). */
-  [PGLITE]?: boolean | undefined;
 }
 
 
@@ -66,9 +62,7 @@ export class PostgresStore extends SessionStore {
   private readonly sql: SqlRunner;
   private readonly tables: TableNames;
   private q: Statements;
-  /** The window's limit written into its text (PGlite) rather than sent as a parameter (see `window`). */
-  private readonly literalLimit: boolean;
-  /** Window statements by kind, limit and whether beforeSeq is given (see `window`). */
+  /** Window statements by kind, limit and whether beforeSeq is given (see WindowTexts). */
   private readonly windowTexts: WindowTexts;
   private readonly autoMigrate: boolean;
   private readonly runIdConstraint: string;
@@ -92,8 +86,7 @@ export class PostgresStore extends SessionStore {
     this.q = statements(this.tables);
     this.sql = runner ?? runnerFor(internal?.client as PgQueryable, undefined, options.preparedStatements ?? true);
     this.autoMigrate = options.migrate ?? true;
-    this.literalLimit = internal?.[PGLITE] === true || isPglite(internal?.client);
-    this.windowTexts = new WindowTexts(() => this.q, this.literalLimit);
+    this.windowTexts = new WindowTexts(() => this.q);
     this.runIdConstraint = `${this.tablePrefix}_runs_run_id_key`;
   }
 
@@ -160,7 +153,8 @@ export class PostgresStore extends SessionStore {
   }
 
   protected async doListRuns(input: NormalizedListRuns): Promise<Run[]> {
-    const rows = await this.sql.query<RunRow>(this.windowTexts.text(input.touch ? 'listRunsTouch' : 'listRuns', input), windowParams(input, this.literalLimit));
+    const { text, params } = this.windowTexts.read(input.touch ? 'listRunsTouch' : 'listRuns', input);
+    const rows = await this.sql.query<RunRow>(text, params);
     const runs = rows.map(toRun);
     runs.reverse();
     return runs;
@@ -168,7 +162,8 @@ export class PostgresStore extends SessionStore {
 
   /** The header and the window in one statement, from one snapshot. */
   protected override async doReadHistory(input: NormalizedListRuns): Promise<History> {
-    const rows = await this.sql.query<HistoryRow>(this.windowTexts.text(input.touch ? 'readHistoryTouch' : 'readHistory', input), windowParams(input, this.literalLimit));
+    const { text, params } = this.windowTexts.read(input.touch ? 'readHistoryTouch' : 'readHistory', input);
+    const rows = await this.sql.query<HistoryRow>(text, params);
     const [head] = rows;
     if (!head || Number(head.kind) !== 0) return { session: null, runs: [] };
     const runs: Run[] = [];
@@ -340,7 +335,7 @@ export class PostgresStore extends SessionStore {
 }
 
 /** A store over a runner it owns (createStoreFromUrl's PGlite); not part of the public API. */
-export function storeOverRunner(runner: SqlRunner, options: Omit<PostgresStoreOptions, 'client'>, pglite = false): PostgresStore {
-  const internal: InternalOptions = { ...options, [RUNNER]: runner, [PGLITE]: pglite };
+export function storeOverRunner(runner: SqlRunner, options: Omit<PostgresStoreOptions, 'client'>): PostgresStore {
+  const internal: InternalOptions = { ...options, [RUNNER]: runner };
   return new PostgresStore(internal as PostgresStoreOptions);
 }
