@@ -5,10 +5,10 @@ import { RAW_ACCESS, type RawAccess } from '../ops/reencrypt.js';
 import { openHeader, sealedBytes } from '../ops/sealing.js';
 import { StoreOps } from '../ops/store-ops.js';
 import { ATTR } from '../ops/telemetry.js';
-import type { CallRecorder } from '../ops/telemetry-types.js';
+import type { CallRecorder, ServerInfo } from '../ops/telemetry-types.js';
 import { ttlToMs } from '../ttl.js';
 import type { Run, SessionHeader } from '../types.js';
-import { guarded } from './guard.js';
+import { guarded, type GuardOptions } from './guard.js';
 import { listRunsAt, listRunsInput, scopedRef } from './inputs.js';
 import { DEFAULT_TIMEOUT_MS, completeHeader, type StoreOptions } from './normalized.js';
 import { StorePrimitives } from './primitives.js';
@@ -136,13 +136,26 @@ export abstract class CallLayer extends StorePrimitives {
     fn: (rec: CallRecorder) => Promise<T>,
     opts: { setup?: boolean; timeout?: boolean; agentId?: string | undefined } = {},
   ): Promise<T> {
-    return this.#ops.run(op, opts.agentId, () => this.serverInfo(), (rec) =>
-      guarded(op, () => fn(rec), {
-        source: this.name,
-        timeoutMs: opts.timeout === false ? null : this.timeoutMs,
-        ready: opts.setup === false ? undefined : () => this.#ready(),
-        classify: (err) => this.classifyError(err),
-      }),
-    );
+    const guard = this.#guardOptions(opts.setup !== false, opts.timeout !== false);
+    return this.#ops.run(op, opts.agentId, this.#serverInfo, (rec) => guarded(op, () => fn(rec), guard));
+  }
+
+  readonly #serverInfo = (): ServerInfo | undefined => this.serverInfo();
+  /** The guard's options by (setup, timeout), made once: a store call allocates none of them. */
+  readonly #guards: (GuardOptions | undefined)[] = [];
+
+  #guardOptions(setup: boolean, timeout: boolean): GuardOptions {
+    const i = (setup ? 1 : 0) + (timeout ? 2 : 0);
+    const cached = this.#guards[i];
+    if (cached) return cached;
+    const made: GuardOptions = {
+      source: this.name,
+      timeoutMs: timeout ? this.timeoutMs : null,
+      ready: setup ? () => this.#ready() : undefined,
+      classify: (err) => this.classifyError(err),
+    };
+    // Before a subclass's constructor has set `name`, nothing is kept.
+    if (this.name !== undefined) this.#guards[i] = made;
+    return made;
   }
 }
