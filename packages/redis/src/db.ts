@@ -29,12 +29,23 @@ export class RedisDb {
     this.cluster = isCluster(client);
   }
 
+  /** The keys of the last session scripts ran on: a turn's read and append name the same session. */
+  #last: { agentId: string; sessionId: string; userId: string | null; keys: string[]; indexed: string[] | undefined } | undefined;
+
   /** Runs a session script. On a standalone server the listing indexes ride along when `index` is set. */
   session(script: LuaScript, ref: ScriptRef, args: string[], index: boolean): Promise<Reply> {
-    const keys: string[] = this.keys.session(ref.agentId, ref.sessionId);
+    let last = this.#last;
+    if (!last || last.agentId !== ref.agentId || last.sessionId !== ref.sessionId || last.userId !== ref.userId) {
+      last = { agentId: ref.agentId, sessionId: ref.sessionId, userId: ref.userId, keys: this.keys.session(ref.agentId, ref.sessionId), indexed: undefined };
+      this.#last = last;
+    }
+    let keys = last.keys;
     if (index && !this.cluster) {
-      keys.push(this.keys.agentIndex(ref.agentId));
-      if (ref.userId !== null) keys.push(this.keys.userIndex(ref.agentId, ref.userId), this.keys.userSessions(ref.userId));
+      if (!last.indexed) {
+        last.indexed = [...keys, this.keys.agentIndex(ref.agentId)];
+        if (ref.userId !== null) last.indexed.push(this.keys.userIndex(ref.agentId, ref.userId), this.keys.userSessions(ref.userId));
+      }
+      keys = last.indexed;
     }
     return this.script(script, keys, [String(ref.now), ref.userId ?? '', ref.sessionId, ...args]) as Promise<Reply>;
   }
