@@ -43,7 +43,11 @@ export class WindowTexts {
   private readonly texts = new Map<string, string>();
   /** The limits written into texts so far. */
   private readonly literal = new Set<number>();
-  constructor(private readonly q: () => Statements) {}
+  constructor(
+    private readonly q: () => Statements,
+    /** PGlite: the plain window (see windowRuns). */
+    private readonly pglite = false,
+  ) {}
 
   /** Forget the texts (the statements changed after a migration). */
   clear(): void {
@@ -74,7 +78,7 @@ export class WindowTexts {
       if (!Number.isInteger(limit) || limit < 0) throw new AgentSessionsError('invalid_input', 'limit must be a whole number', { source: 'postgres' });
       const q = this.q();
       const n = inText ? String(limit) : `$${before ? 6 : 5}::integer`;
-      text = q[kind].replace(WINDOW_RE, (_m, header: string) => q.windowRuns(header, before ? '($5::bigint - 1)' : `${header}.last_seq`, n));
+      text = q[kind].replace(WINDOW_RE, (_m, header: string) => q.windowRuns(header, before ? '($5::bigint - 1)' : `${header}.last_seq`, n, this.pglite));
       this.texts.set(key, text);
     }
     const params: unknown[] = [input.agentId, input.sessionId, input.userId, input.now];

@@ -22,7 +22,17 @@ export const WINDOW = '/*window:';
  * plan made before the table had statistics (a bitmap scan and sort of the whole session) that
  * read a 10,000-run session's whole range.
  */
-export function windowRuns(R: string, a: string, hi: string, n: string): string {
+export function windowRuns(R: string, a: string, hi: string, n: string, simple = false): string {
+  // PGlite (in process, its plans made again every REPREPARE_EVERY calls) pays for the extra
+  // plan nodes in the caller's CPU: there the plain form, which its plans walk backwards.
+  if (simple) {
+    return `(
+  SELECT * FROM ${R} x
+  WHERE x.session_pk = ${a}.id AND x.seq <= ${hi}
+  ORDER BY x.seq DESC
+  LIMIT ${n}
+)`;
+  }
   return `(
   SELECT u.* FROM (
     SELECT * FROM ${R} x WHERE x.session_pk = ${a}.id AND x.seq <= ${hi} AND x.seq > ${hi} - ${n}
@@ -90,7 +100,7 @@ export interface Statements {
   /** Key rotation: the header's title and preview replaced if both are still what was read (schema version 4). */
   rewriteText: string;
   /** The window's runs of header alias `a` (see `windowRuns`). */
-  windowRuns(a: string, hi: string, n: string): string;
+  windowRuns(a: string, hi: string, n: string, simple?: boolean): string;
   /** Whether the statements use the header columns of schema version 4 (title, preview, usage, summary_seq). */
   full: boolean;
 }
@@ -181,7 +191,7 @@ export function statements(t: TableNames, full = true): Statements {
   const EXCLUDED: Record<number, string> = { 16: 'title', 17: 'preview', 18: 'requests', 19: 'input_tokens', 20: 'output_tokens', 21: 'total_tokens' };
   return {
     full,
-    windowRuns: (a, hi, n) => windowRuns(R, a, hi, n),
+    windowRuns: (a, hi, n, simple) => windowRuns(R, a, hi, n, simple),
     /*
      * appendRun in one statement. $1 agent, $2 session, $3 user, $4 now, $5 TTL and $6 expiry of
      * a new session (or the explicit new ones), $7 whether $5/$6 replace an existing session's,

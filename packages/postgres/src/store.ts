@@ -27,6 +27,7 @@ import {
   type StoreCapabilities,
 } from '@agent-sessions/core/store';
 import { isQueryable, lazyRunner, runnerFor, type PgQueryable, type SqlRunner } from './client.js';
+import { isPglite } from './pglite.js';
 import { PG_ERRORS } from './errors.js';
 import { HEADER_V2_VERSION, assertKnownVersion, migrateRunner, schemaVersion } from './migrations.js';
 import { tableNames, type TableNames } from './names.js';
@@ -39,9 +40,12 @@ import { appendParams, bound, createParams, listParams, updateParams, userListPa
 
 // Lets the factories hand the store a runner it owns, without a public option for it.
 const RUNNER = Symbol('agent-sessions.postgres.runner');
+const PGLITE = Symbol('agent-sessions.postgres.pglite');
 interface InternalOptions extends Omit<PostgresStoreOptions, 'client'> {
   client?: PgQueryable | undefined;
   [RUNNER]?: SqlRunner | undefined;
+  /** The runner is over a PGlite database (see WindowTexts). */
+  [PGLITE]?: boolean | undefined;
 }
 
 
@@ -86,7 +90,7 @@ export class PostgresStore extends SessionStore {
     this.q = statements(this.tables);
     this.sql = runner ?? runnerFor(internal?.client as PgQueryable, undefined, options.preparedStatements ?? true);
     this.autoMigrate = options.migrate ?? true;
-    this.windowTexts = new WindowTexts(() => this.q);
+    this.windowTexts = new WindowTexts(() => this.q, internal?.[PGLITE] === true || isPglite(internal?.client));
     this.runIdConstraint = `${this.tablePrefix}_runs_run_id_key`;
   }
 
@@ -335,7 +339,7 @@ export class PostgresStore extends SessionStore {
 }
 
 /** A store over a runner it owns (createStoreFromUrl's PGlite); not part of the public API. */
-export function storeOverRunner(runner: SqlRunner, options: Omit<PostgresStoreOptions, 'client'>): PostgresStore {
-  const internal: InternalOptions = { ...options, [RUNNER]: runner };
+export function storeOverRunner(runner: SqlRunner, options: Omit<PostgresStoreOptions, 'client'>, pglite = false): PostgresStore {
+  const internal: InternalOptions = { ...options, [RUNNER]: runner, [PGLITE]: pglite };
   return new PostgresStore(internal as PostgresStoreOptions);
 }

@@ -52,7 +52,7 @@ export function createStoreFromUrl(url: string, options: PostgresUrlOptions = {}
   const opts = storeOptions({ ...fromQuery(query, scheme, options), ...options });
   if (scheme === 'pglite') {
     const dir = rest.slice('pglite://'.length);
-    return storeOverRunner(lazyRunner(() => openPglite(dir)), opts);
+    return storeOverRunner(lazyRunner(() => openPglite(dir)), opts, true);
   }
   checkPostgresUrl(rest, scheme);
   return PostgresStore.fromConnectionString(rest, opts);
