@@ -171,6 +171,8 @@ async function setupBackend(backend: OverheadBackend, url: string | undefined, t
       const pg = (await import('pg')).default;
       const { PostgresStore } = await import('@agent-sessions/postgres');
       const pool = new pg.Pool({ connectionString: url, max: 4 });
+      // pool.end() resolves before its connections are gone: a server stopped right after must not crash the run.
+      pool.on('error', () => {});
       const schema = `ovh_${tag}`;
       return {
         label: 'PostgresStore (pg)',
