@@ -8,6 +8,8 @@ export interface Context {
   values: Values;
   positionals: string[];
   store(): Promise<SessionStore>;
+  /** Whether the store is opened with an encryption key (AGENT_SESSIONS_ENCRYPTION). */
+  encrypted: boolean;
   progress: Progress;
   /** Writes to stdout, waiting when a pipe is full so a large export never piles up in memory. */
   out(text: string): Promise<void>;

@@ -1,4 +1,11 @@
-import type { SessionStore } from '@agent-sessions/core';
+import type { EncryptionOption, SessionStore } from '@agent-sessions/core';
+
+/** What the command line opens a store with. */
+export interface StoreOpenOptions {
+  timeoutMs?: number | undefined;
+  /** From `AGENT_SESSIONS_ENCRYPTION`, when set. */
+  encryption?: EncryptionOption | undefined;
+}
 
 /** Where a command reads and writes: the process's streams by default, buffers in tests. */
 export interface CliIO {
@@ -8,7 +15,7 @@ export interface CliIO {
   stdin: AsyncIterable<string | Uint8Array> & { isTTY?: boolean | undefined };
   env: Record<string, string | undefined>;
   /** Opens the store for a URL. Default: `createStore` (the store package is loaded on demand). */
-  openStore?: ((url: string, options: { timeoutMs?: number | undefined }) => Promise<SessionStore>) | undefined;
+  openStore?: ((url: string, options: StoreOpenOptions) => Promise<SessionStore>) | undefined;
   /** The store is closed after the command unless this is false (a test that shares one store). */
   closeStore?: boolean | undefined;
   /** The terminal width for tables; default 100 when stdout is not a terminal. */

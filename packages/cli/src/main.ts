@@ -2,21 +2,24 @@ import { isAgentSessionsError, type SessionStore } from '@agent-sessions/core';
 import { int, parseCommand } from './args.js';
 import { list } from './commands/list.js';
 import { deleteCommand, deleteUser, migrate, prune } from './commands/maintain.js';
+import { reencrypt } from './commands/reencrypt.js';
 import { show } from './commands/show.js';
 import { exportCommand, fork, importCommand } from './commands/transfer.js';
 import { writeAll, type Command, type Context } from './context.js';
 import { EXIT_CODES, UsageError, exitCodeFor } from './exit-codes.js';
 import { Progress, type CliIO } from './io.js';
-import { installHint, openStore } from './open.js';
+import { ENCRYPTION_ENV, encryptionFromEnv, installHint, openStore } from './open.js';
 import { scrubberFor } from './redact.js';
 
-export const COMMANDS: readonly Command[] = [list, show, exportCommand, importCommand, fork, deleteCommand, deleteUser, prune, migrate];
+export const COMMANDS: readonly Command[] = [list, show, exportCommand, importCommand, fork, deleteCommand, deleteUser, prune, migrate, reencrypt];
 
 const URL_HELP = [
   'Global options:',
   '  --url <store-url>   memory://, pglite://<dir>, postgres://…, redis://…, redis+cluster://…, mongodb://…',
   '                      (default: the AGENT_SESSIONS_URL environment variable)',
   '  --timeout-ms N      the bound of each store call (default 10000)',
+  `  ${ENCRYPTION_ENV}  (environment) the store's encryption key, or a JSON key ring`,
+  '                      {"current": id, "keys": {id: key}}: values are opened for show and export',
   '  -h, --help          this help',
 ];
 
@@ -91,14 +94,19 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     url = (typeof values.url === 'string' ? values.url : undefined) ?? io.env.AGENT_SESSIONS_URL;
     const timeoutMs = int(values, 'timeout-ms', 1);
     const storeUrl = url;
+    const encryption = encryptionFromEnv(io.env);
     const ctx: Context = {
       io: safe,
       values,
       positionals,
       progress: new Progress(safe),
+      encrypted: encryption !== undefined,
       store: async () => {
         if (!storeUrl) throw new UsageError('no store: pass --url <store-url> or set AGENT_SESSIONS_URL');
-        store ??= await (io.openStore ?? openStore)(storeUrl, timeoutMs === undefined ? {} : { timeoutMs });
+        store ??= await (io.openStore ?? openStore)(storeUrl, {
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+          ...(encryption === undefined ? {} : { encryption }),
+        });
         return store;
       },
       out: (text) => writeAll(safe.stdout, text),

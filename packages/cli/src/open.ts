@@ -1,12 +1,33 @@
 import { AgentSessionsError, STORE_SCHEMES, createStore, isAgentSessionsError, type SessionStore } from '@agent-sessions/core';
 import { urlScheme, type StorePackage } from '@agent-sessions/core/store';
+import { UsageError } from './exit-codes.js';
+import type { StoreOpenOptions } from './io.js';
+
+/** The environment variable that holds the encryption key or key ring. */
+export const ENCRYPTION_ENV = 'AGENT_SESSIONS_ENCRYPTION';
+
+/**
+ * The `encryption` option from the environment: a key as text (base64, base64url or hex of 32
+ * bytes) or a key ring as JSON, `{"current":"k2","keys":{"k1":"…","k2":"…"}}`. Keys are never
+ * taken from the command line, where they would end up in shell history and process lists.
+ */
+export function encryptionFromEnv(env: Record<string, string | undefined>): StoreOpenOptions['encryption'] {
+  const text = env[ENCRYPTION_ENV]?.trim();
+  if (!text) return undefined;
+  if (!text.startsWith('{')) return text;
+  try {
+    return JSON.parse(text) as StoreOpenOptions['encryption'];
+  } catch {
+    throw new UsageError(`${ENCRYPTION_ENV} is neither a key nor a JSON key ring ({"current": id, "keys": {id: key}})`);
+  }
+}
 
 /**
  * `createStore`, which loads the scheme's store package from core's or the working directory's
  * node_modules; when neither has it, the package installed beside this command (an optional
  * peer, e.g. `npx -p agent-sessions -p @agent-sessions/postgres -p pg`) is tried before giving up.
  */
-export async function openStore(url: string, options: { timeoutMs?: number | undefined }): Promise<SessionStore> {
+export async function openStore(url: string, options: StoreOpenOptions): Promise<SessionStore> {
   try {
     return await createStore(url, options);
   } catch (err) {
