@@ -64,7 +64,15 @@ export async function withLock<T>(ctx: MongoContext, key: string, fn: () => Prom
     { ...ctx.contention, attempts: Number.MAX_SAFE_INTEGER, maxDelayMs: 20 },
   );
   const lease = ctx.lockLeaseMs;
+  // Renewed only while the call can still be waited for: once its time bound (`timeoutMs`) has
+  // passed, the caller was told `unavailable` and has moved on (perhaps to retry). A write still
+  // running then must not keep the lock alive: it lapses after one more lease.
+  const renewUntil = Date.now() + ctx.maxTimeMS;
   const renew = setInterval(() => {
+    if (Date.now() > renewUntil) {
+      clearInterval(renew);
+      return;
+    }
     locks.updateOne({ _id: key, token }, { $set: { expiresAt: new Date(Date.now() + lease) } }).catch(() => {});
   }, Math.max(1, Math.floor(lease / 3)));
   renew.unref?.();

@@ -175,10 +175,10 @@ describe(`MongoStore on ${server}`, () => {
     await db.collection(DEFAULT_LOCKS_COLLECTION).deleteOne({ _id: key(r) as never });
   });
 
-  it('a live holder renews its lease: a slow writer keeps its lock past the lease, and the default lease is short', async () => {
+  it('a live holder renews its lease: a slow writer keeps its lock past the lease but not past its call bound, and the default lease is short', async () => {
     const locks = db.collection<LockDoc>(DEFAULT_LOCKS_COLLECTION);
-    const lockCtx = (budgetMs: number) =>
-      ({ name: 'mongodb', locks, lockLeaseMs: 300, contention: { attempts: 1e9, budgetMs, baseDelayMs: 1, maxDelayMs: 20 }, lostRace: () => {} }) as unknown as MongoContext;
+    const lockCtx = (budgetMs: number, maxTimeMS = 10_000) =>
+      ({ name: 'mongodb', locks, lockLeaseMs: 300, maxTimeMS, contention: { attempts: 1e9, budgetMs, baseDelayMs: 1, maxDelayMs: 20 }, lostRace: () => {} }) as unknown as MongoContext;
     const lockKey = `renew:${key(ref())}`;
     let releaseHolder!: () => void;
     const holding = new Promise<void>((resolve) => (releaseHolder = resolve));
@@ -196,6 +196,23 @@ describe(`MongoStore on ${server}`, () => {
     expect(await holder).toBe('held');
     expect(await withLock(lockCtx(1000), lockKey, async () => 'next')).toBe('next');
     expect(await locks.findOne({ _id: lockKey })).toBeNull();
+    // A holder still running past its call's time bound (the caller was already told
+    // `unavailable`) stops renewing: its lock lapses one lease later and the next writer gets in.
+    let releaseZombie!: () => void;
+    const zombieHolding = new Promise<void>((resolve) => (releaseZombie = resolve));
+    let zombieIn!: () => void;
+    const zombieInside = new Promise<void>((resolve) => (zombieIn = resolve));
+    const zombieKey = `zombie:${key(ref())}`;
+    const zombie = withLock(lockCtx(1000, 400), zombieKey, async () => {
+      zombieIn();
+      await zombieHolding;
+    });
+    await zombieInside;
+    const waited = Date.now();
+    expect(await withLock(lockCtx(5000), zombieKey, async () => 'next writer')).toBe('next writer');
+    expect(Date.now() - waited).toBeLessThan(3000);
+    releaseZombie();
+    await zombie;
     // The default lease: a writer behind one that died waits at most about this long.
     const s = store({ atomicUpdates: false });
     const r = ref();
