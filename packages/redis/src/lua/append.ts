@@ -1,3 +1,5 @@
+import { HEADER_NUMBERS } from './prelude.js';
+
 /**
  * Appends one run in one atomic call. First every check, with nothing written: the header
  * parses, the session is live and this caller's, a retried run id gets the stored run, the
@@ -8,8 +10,9 @@
  * Self-contained rather than built on the shared prelude (prelude.ts), whose rules it follows
  * (the same header checks as `load_header(true)`, the same TTL and index updates as
  * `mark_write` and `index_put_inline`): an append is half of every turn, and each function a
- * script defines, each table it builds and each value it copies is paid on every call. What
- * only a rare path needs (a new session, usage totals) is defined on that path.
+ * script defines, each table it builds and each value it copies is paid on every call. The
+ * header-number helpers are the prelude's own (HEADER_NUMBERS); what only a new session needs is
+ * defined on that path.
  *
  * ARGV: now, user ('' none), sessionId, agentId, runId, run blob, explicit ('1': the TTL below
  * replaces the session's; '0': it applies only to a session this call creates), ttlMs ('' none),
@@ -27,22 +30,7 @@ local h = redis.call('HMGET', H, 'agentId', 'sessionId', 'userId', 'createdAt', 
   'ttlMs', 'metadata', 'state', 'summary', 'version', 'lastSeq', 'title', 'preview', 'usage', 'summarySeq')
 
 -- Numbers are written with string.format('%d'): tostring switches to exponent notation past 14 digits.
-local function whole(v)
-  local n = tonumber(v)
-  if n and n >= 0 and n <= 9007199254740991 and n == math.floor(n) then return n end
-  return nil
-end
-local function usage_parse(s)
-  local out = {}
-  for part in string.gmatch(s, '[^,]+') do
-    local n = tonumber(part)
-    if not n or n < 0 then return nil end
-    out[#out + 1] = n
-  end
-  if #out ~= 4 then return nil end
-  return out
-end
-local function json_ok(s)
+${HEADER_NUMBERS}local function json_ok(s)
   if not s or s == '{}' then return true end
   local ok, v = pcall(cjson.decode, s)
   return ok and type(v) == 'table'
@@ -82,16 +70,6 @@ end
 local last = live and tonumber(h[12]) or 0
 if EXPECT ~= '' and tonumber(EXPECT) ~= last then return {'stale', string.format('%d', last)} end
 -- Checked: only writes from here on.
-
-local function usage_add(stored, delta)
-  local function num(n)
-    if n == math.floor(n) and n <= 9007199254740991 then return string.format('%d', n) end
-    return string.format('%.17g', n)
-  end
-  local a = stored and usage_parse(stored) or {0, 0, 0, 0}
-  local b = usage_parse(delta)
-  return num(a[1] + b[1]) .. ',' .. num(a[2] + b[2]) .. ',' .. num(a[3] + b[3]) .. ',' .. num(a[4] + b[4])
-end
 
 -- The listing indexes (KEYS[5..7] on a standalone server), as index_put_inline and idx_put do
 -- (see prelude.ts): the agent's index scored by updatedAt, a user's two; '1' when done here.

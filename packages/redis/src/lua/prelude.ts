@@ -15,28 +15,19 @@
  * Numbers are written with string.format('%d'): Lua's tostring switches to exponent notation
  * past 14 digits, which Redis would reject as a score or TTL.
  */
-export const PRELUDE = String.raw`
-local H, D, Q, C = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local FIELDS = {'agentId', 'sessionId', 'userId', 'createdAt', 'updatedAt', 'expiresAt',
-  'ttlMs', 'metadata', 'state', 'summary', 'version', 'lastSeq', 'title', 'preview', 'usage', 'summarySeq'}
--- Header fields (h[1..16]) added with contract v2 are absent from older hashes: defaults apply.
-local NF = 16
-local NOW_ARG, USER, SID = ARGV[1], ARGV[2], ARGV[3]
-local NOW = tonumber(NOW_ARG)
--- core's MAX_TTL_MS (100 years): a TTL stored by an older version is bounded the same way.
-local MAX_TTL = 3153600000000
-
-local function int(n) return string.format('%d', n) end
-
--- A whole number a header may hold (times, counters, TTLs); nil for anything else.
+/**
+ * Header numbers, shared by the prelude and the self-contained append script: `whole` (a whole
+ * number a header may hold: times, counters, TTLs; nil for anything else) and the usage totals as
+ * stored, 'requests,inputTokens,outputTokens,totalTokens' (numbers as the client wrote them),
+ * parsed and summed here without JSON so no number is rewritten by cjson.
+ */
+export const HEADER_NUMBERS = String.raw`
 local function whole(v)
   local n = tonumber(v)
   if n and n >= 0 and n <= 9007199254740991 and n == math.floor(n) then return n end
   return nil
 end
 
--- Usage totals as stored: 'requests,inputTokens,outputTokens,totalTokens' (numbers as the
--- client wrote them). Summed here without JSON, so no number is rewritten by cjson.
 local function usage_parse(s)
   local out = {}
   for part in string.gmatch(s, '[^,]+') do
@@ -58,7 +49,22 @@ local function usage_add(stored, delta)
   local b = usage_parse(delta)
   return num(a[1] + b[1]) .. ',' .. num(a[2] + b[2]) .. ',' .. num(a[3] + b[3]) .. ',' .. num(a[4] + b[4])
 end
+`;
 
+export const PRELUDE = String.raw`
+local H, D, Q, C = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local FIELDS = {'agentId', 'sessionId', 'userId', 'createdAt', 'updatedAt', 'expiresAt',
+  'ttlMs', 'metadata', 'state', 'summary', 'version', 'lastSeq', 'title', 'preview', 'usage', 'summarySeq'}
+-- Header fields (h[1..16]) added with contract v2 are absent from older hashes: defaults apply.
+local NF = 16
+local NOW_ARG, USER, SID = ARGV[1], ARGV[2], ARGV[3]
+local NOW = tonumber(NOW_ARG)
+-- core's MAX_TTL_MS (100 years): a TTL stored by an older version is bounded the same way.
+local MAX_TTL = 3153600000000
+
+local function int(n) return string.format('%d', n) end
+
+${HEADER_NUMBERS}
 local function json_ok(s)
   if not s or s == '{}' then return true end
   local ok, v = pcall(cjson.decode, s)
