@@ -13,6 +13,7 @@ import { prune } from './prune.js';
 import { importSession } from './import.js';
 import { getSession, listRuns, listSessions, listUserSessions, readHistory } from './reads.js';
 import { rewriteRun, rewriteText } from './rewrite.js';
+import { StuckConnectionWatch } from './stuck.js';
 import { create, patch, remove, update } from './sessions.js';
 import { assertDatabaseName, checkUrl, databaseFromUrl, hostsFromUrl, redact } from './url.js';
 
@@ -52,6 +53,8 @@ export class MongoStore extends SessionStore {
   private readonly ctx: MongoContext;
   /** The last write queued per session (see `write`). */
   private readonly queues = new Map<string, Promise<void>>();
+  /** Frees connections stuck by a driver race when the server goes away (see `stuck.ts`). */
+  private readonly stuck: StuckConnectionWatch;
 
   constructor(options: MongoStoreOptions) {
     super(options);
@@ -63,6 +66,7 @@ export class MongoStore extends SessionStore {
     if (options.database !== undefined) assertDatabaseName(options.database);
     const db: Db = options.db ?? (options.client as MongoClient).db(options.database ?? defaultDbName(options.client as MongoClient));
     this.db = db;
+    this.stuck = new StuckConnectionWatch((db as { client?: MongoClient }).client);
     this.sessions = db.collection<HeaderDoc>(options.sessionsCollection ?? DEFAULT_SESSIONS_COLLECTION);
     this.runs = db.collection<RunDoc>(options.runsCollection ?? DEFAULT_RUNS_COLLECTION);
     this.locks = db.collection<LockDoc>(options.locksCollection ?? DEFAULT_LOCKS_COLLECTION);
@@ -243,6 +247,7 @@ export class MongoStore extends SessionStore {
   }
 
   protected async doClose(): Promise<void> {
+    this.stuck.stop();
     const client = this.ownedClient;
     this.ownedClient = null;
     if (client) await client.close();
@@ -272,13 +277,17 @@ export class MongoStore extends SessionStore {
 
   /**
    * Runs a primitive; a driver error that means the server is out of reach gets the server's
-   * address in its message (the driver's own may name neither, "Server selection timed out").
+   * address in its message (the driver's own may name neither, "Server selection timed out"),
+   * and frees driver connections stuck on a closed socket (see `StuckConnectionWatch`).
    */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof AgentSessionsError || !this.hosts || classifyError(err, this.driverErrors) !== 'unavailable') throw err;
+      if (err instanceof AgentSessionsError || classifyError(err, this.driverErrors) !== 'unavailable') throw err;
+      // Out of reach: if it is the driver's stuck-socket race, the next call finds the server again.
+      this.stuck.now();
+      if (!this.hosts) throw err;
       const reason = err instanceof Error ? err.message : String(err);
       if (reason.includes(this.hosts)) throw err;
       throw new Error(`${reason} (server ${this.hosts})`, { cause: err });
