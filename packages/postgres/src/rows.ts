@@ -39,42 +39,84 @@ export interface RunRow {
   metadata: string | null;
 }
 
-/** What the append statement returns (see sql.ts). */
-export type AppendRow = HeaderRow & {
+/**
+ * What the append statement returns (see `append` in sql.ts): the outcome, the header as one JSON
+ * array (null when there is no session) and, for an idempotent retry, the stored run as one.
+ */
+export interface AppendRow {
   outcome: 'created' | 'exists' | 'expired' | 'denied' | 'stale' | 'retry';
-  run_seq: Int | null;
-  run_created_at: Int | null;
-  run_status: string | null;
-  run_format: string | null;
-  run_items: string | null;
-  run_usage: string | null;
-  run_metadata: string | null;
-};
+  doc: string | null;
+  run: string | null;
+}
 
-/** A row of readHistory: the header (kind 0), then the runs (kind 1), newest first. */
-export type HistoryRow = HeaderRow & {
+/** A row of readHistory: the header (kind 0), then the runs (kind 1), newest first, each as one JSON array. */
+export interface HistoryRow {
   kind: Int;
-  run_id: string;
-  seq: Int;
-  run_created_at: Int;
-  status: string;
-  format: string;
-  items: string;
-  usage: string | null;
-  run_metadata: string | null;
-};
+  seq: Int | null;
+  doc: string;
+}
 
-export function historyRun(r: HistoryRow): Run {
-  return {
-    runId: undot(r.run_id),
-    seq: Number(r.seq),
-    createdAt: Number(r.run_created_at),
-    status: r.status as RunStatus,
-    format: undot(r.format),
-    items: JSON.parse(r.items) as JsonValue[],
-    usage: r.usage === null ? null : (JSON.parse(r.usage) as JsonObject),
-    metadata: r.run_metadata === null ? null : (JSON.parse(r.run_metadata) as JsonObject),
+/** A header as `headerDoc` (sql.ts) sends it: the fields in this order, the last seven from schema version 4. */
+type HeaderDoc = [
+  agentId: string,
+  sessionId: string,
+  userId: string | null,
+  createdAt: number,
+  updatedAt: number,
+  expiresAt: number | null,
+  ttlMs: number | null,
+  metadata: JsonObject,
+  state: JsonObject,
+  summary: string | null,
+  version: number,
+  lastSeq: number,
+  title?: string | null,
+  preview?: string | null,
+  requests?: number,
+  inputTokens?: number,
+  outputTokens?: number,
+  totalTokens?: number,
+  summarySeq?: number,
+];
+
+/** The header of a `headerDoc` JSON text. */
+export function headerFromDoc(doc: string): SessionHeader {
+  const d = JSON.parse(doc) as HeaderDoc;
+  const h: StoredHeader = {
+    agentId: d[0],
+    sessionId: d[1],
+    userId: d[2],
+    createdAt: Number(d[3]),
+    updatedAt: Number(d[4]),
+    expiresAt: d[5] === null ? null : Number(d[5]),
+    ttlMs: d[6] === null ? null : Number(d[6]),
+    metadata: d[7],
+    state: d[8],
+    summary: d[9],
+    version: Number(d[10]),
+    lastSeq: Number(d[11]),
   };
+  if (d.length > 12) {
+    h.title = d[12] ?? null;
+    h.preview = d[13] ?? null;
+    h.summarySeq = Number(d[18]);
+    h.usage = { requests: Number(d[14]), inputTokens: Number(d[15]), outputTokens: Number(d[16]), totalTokens: Number(d[17]) };
+  }
+  return completeHeader(h);
+}
+
+/** The last_seq of a `headerDoc` JSON text, 0 without one. */
+export function lastSeqOfDoc(doc: string | null): number {
+  return doc === null ? 0 : Number((JSON.parse(doc) as HeaderDoc)[11] ?? 0);
+}
+
+/** A run as `runDoc` (sql.ts) sends it. */
+type RunDoc = [runId: string, seq: number, createdAt: number, status: RunStatus, format: string, items: JsonValue[], usage: JsonObject | null, metadata: JsonObject | null];
+
+/** The run of a `runDoc` JSON text. */
+export function runFromDoc(doc: string): Run {
+  const d = JSON.parse(doc) as RunDoc;
+  return { runId: d[0], seq: Number(d[1]), createdAt: Number(d[2]), status: d[3], format: d[4], items: d[5], usage: d[6], metadata: d[7] };
 }
 
 /** A deleted header: its id, its newest seq, and the first batch of runs deleted with it. */
@@ -143,20 +185,6 @@ export function toRun(r: RunRow): Run {
     usage: r.usage === null ? null : (JSON.parse(r.usage) as JsonObject),
     metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as JsonObject),
   };
-}
-
-/** The stored run an idempotent retry of the append found. */
-export function existingRun(row: AppendRow, runId: string): Run {
-  return toRun({
-    run_id: `.${runId}`,
-    seq: row.run_seq as Int,
-    created_at: row.run_created_at as Int,
-    status: row.run_status as string,
-    format: row.run_format as string,
-    items: row.run_items as string,
-    usage: row.run_usage,
-    metadata: row.run_metadata,
-  });
 }
 
 /** JSON text for a `$n::text::json` parameter; null stays SQL NULL. */

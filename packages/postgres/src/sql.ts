@@ -119,18 +119,28 @@ function baseCols(a: string, expires = `${a}.expires_at`, lastSeq = `${a}.last_s
 const v4Cols = (a: string) =>
   `, ${dot(`${a}.title`, 'title')}, ${dot(`${a}.preview`, 'preview')}, ${a}.requests, ${a}.input_tokens, ${a}.output_tokens, ${a}.total_tokens, ${a}.summary_seq`;
 
-// The run columns as NULLs, and the header columns as NULLs, for the two kinds of rows readHistory returns.
-const NO_RUN = `NULL::text AS run_id, NULL::bigint AS seq, NULL::bigint AS run_created_at, NULL::text AS status, NULL::text AS format, NULL::text AS items, NULL::text AS usage, NULL::text AS run_metadata`;
-const NO_HEADER = `NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint`;
-const NO_V4 = `, NULL::text, NULL::text, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::bigint`;
-const HISTORY_RUN = (a: string) =>
-  `${dot(`${a}.run_id`, 'run_id')}, ${a}.seq, ${a}.created_at, ${a}.status, ${dot(`${a}.format`, 'format')}, ${a}.items::text, ${a}.usage::text, ${a}.metadata::text`;
+/**
+ * The header as one JSON array, for the statements of every turn (readHistory and the append):
+ * the fields in HEADER_DOC order (rows.ts), JSON values as they are, numbers as numbers. One
+ * column instead of nineteen: the driver pays per column of every row (a parser, a property),
+ * which in a turn cost more than decoding one small JSON text. No '.' is needed (see `dot`):
+ * the text starts with '['.
+ */
+function headerDoc(a: string, full: boolean, expires = `${a}.expires_at`, lastSeq = `${a}.last_seq`): string {
+  const v4 = full ? `, ${a}.title, ${a}.preview, ${a}.requests, ${a}.input_tokens, ${a}.output_tokens, ${a}.total_tokens, ${a}.summary_seq` : '';
+  return `json_build_array(${a}.agent_id, ${a}.session_id, ${a}.user_id, ${a}.created_at, ${a}.updated_at, ${expires}, ${a}.ttl_ms, ${a}.metadata, ${a}.state, ${a}.summary, ${a}.version, ${lastSeq}${v4})::text`;
+}
+
+/** A run as one JSON array (see `runFromDoc` in rows.ts): run id, seq, time, status, format, items, usage, metadata. */
+const runDoc = (a: string) =>
+  `json_build_array(${a}.run_id, ${a}.seq, ${a}.created_at, ${a}.status, ${a}.format, ${a}.items, ${a}.usage, ${a}.metadata)::text`;
 
 /**
  * readHistory: the header (row kind 0) and the window (kind 1, newest first) from one snapshot,
- * so no run is newer than the header. `touch` refreshes the expiry as getSessionTouch does.
+ * so no run is newer than the header; each row is its kind, seq and one JSON array (`headerDoc`,
+ * `runDoc`). `touch` refreshes the expiry as getSessionTouch does.
  */
-function history(S: string, R: string, touch: boolean, cols: Cols, full: boolean): string {
+function history(S: string, R: string, touch: boolean, full: boolean): string {
   const touched = touch
     ? `, touched AS (
   UPDATE ${S} s SET expires_at = ${refresh('$4', 's')} FROM h WHERE s.id = h.id AND s.ttl_ms IS NOT NULL
@@ -138,15 +148,15 @@ function history(S: string, R: string, touch: boolean, cols: Cols, full: boolean
 )`
     : '';
   const header = touch
-    ? `SELECT 0 AS kind, ${cols('h', 'COALESCE(x.expires_at, h.expires_at)')}, ${NO_RUN} FROM h LEFT JOIN touched x ON x.id = h.id`
-    : `SELECT 0 AS kind, ${cols('h')}, ${NO_RUN} FROM h`;
+    ? `SELECT 0 AS kind, NULL::bigint AS seq, ${headerDoc('h', full, 'COALESCE(x.expires_at, h.expires_at)')} AS doc FROM h LEFT JOIN touched x ON x.id = h.id`
+    : `SELECT 0 AS kind, NULL::bigint AS seq, ${headerDoc('h', full)} AS doc FROM h`;
   return `
 WITH h AS (
   SELECT s.* FROM ${S} s WHERE s.agent_id = $1::text AND s.session_id = $2::text AND ${visible('s', '$4', '$3')}
 )${touched}
 ${header}
 UNION ALL
-SELECT 1, ${NO_HEADER}${full ? NO_V4 : ''}, ${HISTORY_RUN('r')}
+SELECT 1, r.seq, ${runDoc('r')}
 FROM h CROSS JOIN LATERAL ${WINDOW}h*/ r
 ORDER BY kind, seq DESC`;
 }
@@ -222,7 +232,7 @@ export function statements(t: TableNames, full = true): Statements {
      * planner may turn NOT EXISTS into a hashed subplan over every run with that run id in the
      * table (a sequential scan), and a generic plan made so while the table was small is kept.
      */
-    append: append(S, R, cols, `
+    append: append(S, R, full, `
   INSERT INTO ${S} AS s (agent_id, session_id, user_id, created_at, updated_at, expires_at, ttl_ms, metadata, state, version, last_seq${appendInsertCols})
   VALUES ($1::text, $2::text, $3::text, $4::bigint, $4::bigint, $6::bigint, $5::bigint, $8::text::json, '{}'::json, 1, 1${appendInsertVals})
   ON CONFLICT (agent_id, session_id) DO UPDATE SET
@@ -240,7 +250,7 @@ export function statements(t: TableNames, full = true): Statements {
     // The same with an expected last_seq above 0: the session must exist, so a plain UPDATE
     // (rechecked on the newest row after any lock wait) takes the place of the upsert. $8, the
     // metadata of a new session, is never used then.
-    appendExpecting: append(S, R, cols, `
+    appendExpecting: append(S, R, full, `
   UPDATE ${S} AS s SET
     last_seq = s.last_seq + 1,
     version = s.version + 1,
@@ -302,8 +312,8 @@ FROM h CROSS JOIN LATERAL ${WINDOW}h*/ r
 ORDER BY r.seq DESC`,
 
     // The header and the window in one statement; parameters as listRuns.
-    readHistory: history(S, R, false, cols, full),
-    readHistoryTouch: history(S, R, true, cols, full),
+    readHistory: history(S, R, false, full),
+    readHistoryTouch: history(S, R, true, full),
 
     // $1 agent, $2 session, $3 user, $4 now.
     getSession: `
@@ -597,8 +607,13 @@ const deleteFirstRuns = (R: string) => `
   WHERE r.session_pk = d.session_pk AND r.seq = d.seq
   RETURNING r.seq`;
 
-/** The append statement around `hdr`, the write that allocates the seq (see `append` in statements). */
-function append(S: string, R: string, cols: Cols, hdr: string): string {
+/**
+ * The append statement around `hdr`, the write that allocates the seq (see `append` in
+ * statements). Its row: the outcome, the header as one JSON array (`headerDoc`) and, for an
+ * idempotent retry, the stored run as one (`runDoc`). The run created is at the header's last_seq.
+ */
+function append(S: string, R: string, full: boolean, hdr: string): string {
+  const expired = 's.expires_at IS NOT NULL AND s.expires_at <= $4::bigint';
   return `
 WITH hdr AS (${hdr}
 ), ins AS (
@@ -607,20 +622,19 @@ WITH hdr AS (${hdr}
   FROM hdr
   RETURNING seq
 )
-SELECT 'created' AS outcome, ${cols('h')}, i.seq AS run_seq, NULL::bigint AS run_created_at, NULL::text AS run_status,
-  NULL::text AS run_format, NULL::text AS run_items, NULL::text AS run_usage, NULL::text AS run_metadata
+SELECT 'created' AS outcome, ${headerDoc('h', full)} AS doc, NULL::text AS run
 FROM hdr h CROSS JOIN ins i
 UNION ALL
 SELECT CASE
     WHEN s.id IS NULL THEN CASE WHEN $15::bigint <> 0 THEN 'stale' ELSE 'retry' END
-    WHEN s.expires_at IS NOT NULL AND s.expires_at <= $4::bigint THEN CASE WHEN $15::bigint <> 0 THEN 'stale' ELSE 'expired' END
+    WHEN ${expired} THEN CASE WHEN $15::bigint <> 0 THEN 'stale' ELSE 'expired' END
     WHEN $3::text IS NOT NULL AND s.user_id IS DISTINCT FROM $3::text THEN 'denied'
     WHEN r.seq IS NOT NULL THEN 'exists'
     WHEN s.last_seq <> $15::bigint THEN 'stale'
     ELSE 'retry'
   END,
-  ${cols('s', 'CASE WHEN s.expires_at IS NOT NULL AND s.expires_at <= $4::bigint THEN NULL ELSE s.expires_at END', 'CASE WHEN s.expires_at IS NOT NULL AND s.expires_at <= $4::bigint THEN 0 ELSE s.last_seq END')},
-  r.seq, r.created_at, r.status, '.' || r.format, r.items::text, r.usage::text, r.metadata::text
+  CASE WHEN s.id IS NULL THEN NULL ELSE ${headerDoc('s', full, `CASE WHEN ${expired} THEN NULL ELSE s.expires_at END`, `CASE WHEN ${expired} THEN 0 ELSE s.last_seq END`)} END,
+  CASE WHEN r.seq IS NULL THEN NULL ELSE ${runDoc('r')} END
 FROM (SELECT 1) one
   LEFT JOIN ${S} s ON s.agent_id = $1::text AND s.session_id = $2::text
   LEFT JOIN ${R} r ON r.session_pk = s.id AND r.run_id = $9::text

@@ -33,7 +33,7 @@ import { HEADER_V2_VERSION, assertKnownVersion, migrateRunner, schemaVersion } f
 import { tableNames, type TableNames } from './names.js';
 import type { PostgresConnectionOptions, PostgresStoreOptions } from './options.js';
 import { openPool, serverOfUrl, type Opened } from './open.js';
-import { existingRun, historyRun, undot, toHeader, toRun, type AppendRow, type HeaderRow, type HistoryRow, type PoppedRow, type RunRow } from './rows.js';
+import { headerFromDoc, lastSeqOfDoc, runFromDoc, undot, toHeader, toRun, type AppendRow, type HeaderRow, type HistoryRow, type PoppedRow, type RunRow } from './rows.js';
 import { deleteOrphanRuns, deleteSession, prune, purgeExpired } from './deletes.js';
 import { statements, type Statements } from './sql.js';
 import { appendParams, bound, createParams, listParams, updateParams, userListParams, WindowTexts, writeRunsAhead } from './params.js';
@@ -134,17 +134,19 @@ export class PostgresStore extends SessionStore {
       const [row] = await this.sql.query<AppendRow>(text, params);
       switch (row?.outcome) {
         case 'created': {
-          // The database stored exactly the text sent: the input snapshot is what it holds.
+          // The database stored exactly the text sent: the input snapshot is what it holds. The
+          // run is at the header's new last_seq.
+          const session = headerFromDoc(row.doc as string);
           const { runId, status, format, items, usage, metadata, now } = input;
-          const run: Run = { runId, seq: Number(row.run_seq), createdAt: now, status, format, items, usage, metadata };
-          return { created: true, session: toHeader(row), run };
+          const run: Run = { runId, seq: session.lastSeq, createdAt: now, status, format, items, usage, metadata };
+          return { created: true, session, run };
         }
         case 'exists':
-          return { created: false, session: toHeader(row), run: existingRun(row, input.runId) };
+          return { created: false, session: headerFromDoc(row.doc as string), run: runFromDoc(row.run as string) };
         case 'denied':
           throw this.notFound(input);
         case 'stale':
-          throw this.staleHistory(input, input.expectedLastSeq ?? 0, Number(row.last_seq ?? 0));
+          throw this.staleHistory(input, input.expectedLastSeq ?? 0, lastSeqOfDoc(row.doc));
         case 'expired':
           // The rare extra round trip: drop the expired session and its runs, then start afresh.
           await purgeExpired(this.sql, this.q, input.agentId, input.sessionId, input.now);
@@ -171,8 +173,8 @@ export class PostgresStore extends SessionStore {
     const [head] = rows;
     if (!head || Number(head.kind) !== 0) return { session: null, runs: [] };
     const runs: Run[] = [];
-    for (let i = rows.length - 1; i >= 1; i--) runs.push(historyRun(rows[i] as HistoryRow));
-    return { session: toHeader(head), runs };
+    for (let i = rows.length - 1; i >= 1; i--) runs.push(runFromDoc((rows[i] as HistoryRow).doc));
+    return { session: headerFromDoc(head.doc), runs };
   }
 
   protected async doGetSession(input: NormalizedRead): Promise<SessionHeader | null> {
