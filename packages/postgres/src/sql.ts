@@ -72,6 +72,8 @@ export function importRunsJson(runs: readonly Run[], from: number, to: number): 
 export interface Statements {
   append: string;
   appendExpecting: string;
+  /** Why an append wrote nothing (see `appendWhy`). */
+  appendWhy: string;
   purgeExpired: string;
   deleteRuns: string;
   listRuns: string;
@@ -221,12 +223,8 @@ export function statements(t: TableNames, full = true): Statements {
      * when it is 0 (or NULL), the update only when the newest committed row has it, so of
      * appends racing on one expected value exactly one lands.
      *
-     * When the upsert refuses, the second branch says why, read from the snapshot: 'expired'
-     * (the store deletes the session and appends again), 'denied' (not_found), 'exists' (an
-     * idempotent retry: the stored run, even when the expected last_seq is stale), 'stale'
-     * (conflict: the header's last_seq, 0 for an absent or expired session, is not the expected
-     * one), or 'retry' (the row changed after the snapshot: run the statement again). It is
-     * gated on the upsert having returned nothing, so the common path never runs it.
+     * When the upsert refuses, the statement returns no row and the store asks why with a
+     * second statement (`appendWhy`), so the common path carries none of the diagnosis.
      *
      * `OFFSET 0` keeps the run-id test a lookup of (session_pk, run_id) per call: without it the
      * planner may turn NOT EXISTS into a hashed subplan over every run with that run id in the
@@ -246,6 +244,8 @@ export function statements(t: TableNames, full = true): Statements {
     AND NOT EXISTS (SELECT 1 FROM ${R} r WHERE r.session_pk = s.id AND r.run_id = $9::text OFFSET 0)
     AND ($15::bigint IS NULL OR s.last_seq = $15::bigint)
   RETURNING s.*`),
+
+    appendWhy: appendWhy(S, R, full),
 
     // The same with an expected last_seq above 0: the session must exist, so a plain UPDATE
     // (rechecked on the newest row after any lock wait) takes the place of the upsert. $8, the
@@ -609,11 +609,10 @@ const deleteFirstRuns = (R: string) => `
 
 /**
  * The append statement around `hdr`, the write that allocates the seq (see `append` in
- * statements). Its row: the outcome, the header as one JSON array (`headerDoc`) and, for an
- * idempotent retry, the stored run as one (`runDoc`). The run created is at the header's last_seq.
+ * statements). Its row: the header as one JSON array (`headerDoc`); the run created is at the
+ * header's last_seq. No row: the write was refused, and `appendWhy` says why.
  */
 function append(S: string, R: string, full: boolean, hdr: string): string {
-  const expired = 's.expires_at IS NOT NULL AND s.expires_at <= $4::bigint';
   return `
 WITH hdr AS (${hdr}
 ), ins AS (
@@ -623,20 +622,32 @@ WITH hdr AS (${hdr}
   RETURNING seq
 )
 SELECT 'created' AS outcome, ${headerDoc('h', full)} AS doc, NULL::text AS run
-FROM hdr h CROSS JOIN ins i
-UNION ALL
+FROM hdr h CROSS JOIN ins i`;
+}
+
+/**
+ * Why an append wrote nothing, read after it (only then: the common path never runs it). $1
+ * agent, $2 session, $3 user, $4 now, $5 run id, $6 the expected last_seq or NULL. The outcome:
+ * 'expired' (the store deletes the session and appends again), 'denied' (not_found), 'exists'
+ * (an idempotent retry: the stored run, even when the expected last_seq is stale), 'stale'
+ * (conflict: the header's last_seq, 0 for an absent or expired session, is not the expected
+ * one), or 'retry' (the session changed since the append: run it again). With the header as
+ * one JSON array (`headerDoc`) and the stored run as one (`runDoc`).
+ */
+function appendWhy(S: string, R: string, full: boolean): string {
+  const expired = 's.expires_at IS NOT NULL AND s.expires_at <= $4::bigint';
+  return `
 SELECT CASE
-    WHEN s.id IS NULL THEN CASE WHEN $15::bigint <> 0 THEN 'stale' ELSE 'retry' END
-    WHEN ${expired} THEN CASE WHEN $15::bigint <> 0 THEN 'stale' ELSE 'expired' END
+    WHEN s.id IS NULL THEN CASE WHEN $6::bigint <> 0 THEN 'stale' ELSE 'retry' END
+    WHEN ${expired} THEN CASE WHEN $6::bigint <> 0 THEN 'stale' ELSE 'expired' END
     WHEN $3::text IS NOT NULL AND s.user_id IS DISTINCT FROM $3::text THEN 'denied'
     WHEN r.seq IS NOT NULL THEN 'exists'
-    WHEN s.last_seq <> $15::bigint THEN 'stale'
+    WHEN s.last_seq <> $6::bigint THEN 'stale'
     ELSE 'retry'
-  END,
-  CASE WHEN s.id IS NULL THEN NULL ELSE ${headerDoc('s', full, `CASE WHEN ${expired} THEN NULL ELSE s.expires_at END`, `CASE WHEN ${expired} THEN 0 ELSE s.last_seq END`)} END,
-  CASE WHEN r.seq IS NULL THEN NULL ELSE ${runDoc('r')} END
+  END AS outcome,
+  CASE WHEN s.id IS NULL THEN NULL ELSE ${headerDoc('s', full, `CASE WHEN ${expired} THEN NULL ELSE s.expires_at END`, `CASE WHEN ${expired} THEN 0 ELSE s.last_seq END`)} END AS doc,
+  CASE WHEN r.seq IS NULL THEN NULL ELSE ${runDoc('r')} END AS run
 FROM (SELECT 1) one
   LEFT JOIN ${S} s ON s.agent_id = $1::text AND s.session_id = $2::text
-  LEFT JOIN ${R} r ON r.session_pk = s.id AND r.run_id = $9::text
-WHERE NOT EXISTS (SELECT 1 FROM hdr)`;
+  LEFT JOIN ${R} r ON r.session_pk = s.id AND r.run_id = $5::text`;
 }

@@ -131,7 +131,9 @@ export class PostgresStore extends SessionStore {
     const params = appendParams(input, this.q.full);
     return this.contended('appendRun', async () => {
       const text = input.expectedLastSeq ? this.q.appendExpecting : this.q.append;
-      const [row] = await this.sql.query<AppendRow>(text, params);
+      let [row] = await this.sql.query<AppendRow>(text, params);
+      // Refused: one more statement says why (the common path never sends it).
+      row ??= (await this.sql.query<AppendRow>(this.q.appendWhy, [input.agentId, input.sessionId, input.userId, input.now, input.runId, input.expectedLastSeq]))[0];
       switch (row?.outcome) {
         case 'created': {
           // The database stored exactly the text sent: the input snapshot is what it holds. The

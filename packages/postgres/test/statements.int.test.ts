@@ -66,9 +66,9 @@ describe.each([
     }
   });
 
-  it('an idempotent retry is one statement', async () => {
+  it('an idempotent retry is two statements: the append, refused, then why (the stored run)', async () => {
     let res: Awaited<ReturnType<PostgresStore['appendRun']>> | undefined;
-    expect(await rec.count(async () => (res = await store.appendRun({ ...ref, runId: 'r3', format: 'plain', items: ['x'] })))).toBe(1);
+    expect(await rec.count(async () => (res = await store.appendRun({ ...ref, runId: 'r3', format: 'plain', items: ['x'] })))).toBe(2);
     expect(res?.created).toBe(false);
     expect(res?.run.items).toEqual(['m3']);
   });
@@ -106,14 +106,14 @@ describe.each([
     expect(await rec.count(() => store.restoreSession({ ...r, sessionId: `${r.sessionId}-copy`, runs }))).toBe(1);
   });
 
-  it('appending to an expired session takes the extra round trip: append, purge, append', async () => {
+  it('appending to an expired session takes the extra round trips: append, why (expired), purge, append', async () => {
     let now = 1_000_000;
     const clocked = new PostgresStore({ client: rec, schema, clock: () => now });
     const r = { ...ref, sessionId: `${ref.sessionId}-ttl` };
     await clocked.appendRun({ ...r, runId: 'old', format: 'plain', items: ['old'], ttl: 1000 });
     now += 5000;
     let res: Awaited<ReturnType<PostgresStore['appendRun']>> | undefined;
-    expect(await rec.count(async () => (res = await clocked.appendRun({ ...r, runId: 'old', format: 'plain', items: ['new'] })))).toBe(3);
+    expect(await rec.count(async () => (res = await clocked.appendRun({ ...r, runId: 'old', format: 'plain', items: ['new'] })))).toBe(4);
     expect(res?.created).toBe(true);
     expect(res?.run.seq).toBe(1);
     expect((await clocked.listRuns({ ...r, limit: 5 })).map((x) => x.items)).toEqual([['new']]);
