@@ -116,6 +116,23 @@ interface Instruments {
   meterProvider: unknown;
   duration: OtelApi.Histogram;
   failures: OtelApi.Counter;
+  /** The meter is the API's no-op one: no meter provider is registered. */
+  noopMeter: boolean;
+  /** What the global tracer provider (a proxy) delegates to while no SDK has set one. */
+  noopTracerProvider: unknown;
+}
+
+/**
+ * True while nothing would record this call: the meter is the API's no-op one and the tracer
+ * provider is the API's global proxy still delegating to its no-op provider (an SDK registered
+ * later sets the delegate, which this sees on the next call). Then a call skips span, attributes
+ * and context (a few microseconds each, on every call of an application that has the API
+ * installed, as many dependencies do, but no SDK).
+ */
+function nothingRecords(ins: Instruments): boolean {
+  if (!ins.noopMeter) return false;
+  const proxy = ins.tracerProvider as { getDelegate?: () => unknown };
+  return typeof proxy.getDelegate === 'function' && proxy.getDelegate() === ins.noopTracerProvider;
 }
 
 /** One store's spans and metrics. */
@@ -141,6 +158,7 @@ export class StoreTelemetry {
    */
   async trace<T>(api: Api, op: string, server: ServerInfo | undefined, agentId: string | undefined, fn: (rec: CallRecorder) => Promise<T>): Promise<T> {
     const ins = this.#resolve(api);
+    if (nothingRecords(ins)) return fn(NO_RECORDER);
     // Two fresh objects, not `{ ...base }` plus a property (a slow path in Node 20's V8).
     const base = baseAttributes(ins, op, server);
     const spanAttrs = baseAttributes(ins, op, server);
@@ -195,7 +213,9 @@ export class StoreTelemetry {
       unit: '{call}',
     });
     const store = this.#storeName();
-    this.#instruments = { api, store, system: dbSystem(store), tracer, tracerProvider, meterProvider, duration, failures };
+    const noopMeter = typeof api.createNoopMeter === 'function' && meter === api.createNoopMeter();
+    const noopTracerProvider = typeof api.ProxyTracerProvider === 'function' ? new api.ProxyTracerProvider().getDelegate() : undefined;
+    this.#instruments = { api, store, system: dbSystem(store), tracer, tracerProvider, meterProvider, duration, failures, noopMeter, noopTracerProvider };
     return this.#instruments;
   }
 }
