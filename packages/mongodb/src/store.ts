@@ -41,6 +41,8 @@ export class MongoStore extends SessionStore {
   private readonly runs: Collection<RunDoc>;
   private readonly locks: Collection<LockDoc>;
   private readonly db: Db;
+  /** The client behind `db` (the driver's `Db` keeps it). */
+  private readonly client: MongoClient | undefined;
   #server: ServerInfo | undefined;
   private ownedClient: MongoClient | null = null;
   private hosts: string | undefined;
@@ -66,7 +68,8 @@ export class MongoStore extends SessionStore {
     if (options.database !== undefined) assertDatabaseName(options.database);
     const db: Db = options.db ?? (options.client as MongoClient).db(options.database ?? defaultDbName(options.client as MongoClient));
     this.db = db;
-    this.stuck = new StuckConnectionWatch((db as { client?: MongoClient }).client);
+    this.client = (db as { client?: MongoClient }).client;
+    this.stuck = new StuckConnectionWatch(this.client);
     this.sessions = db.collection<HeaderDoc>(options.sessionsCollection ?? DEFAULT_SESSIONS_COLLECTION);
     this.runs = db.collection<RunDoc>(options.runsCollection ?? DEFAULT_RUNS_COLLECTION);
     this.locks = db.collection<LockDoc>(options.locksCollection ?? DEFAULT_LOCKS_COLLECTION);
@@ -164,8 +167,7 @@ export class MongoStore extends SessionStore {
    */
   protected override serverInfo(): ServerInfo | undefined {
     if (this.#server) return this.#server;
-    const client = (this.db as { client?: MongoClient }).client;
-    const opts = client?.options as { hosts?: { host?: string; port?: number; socketPath?: string }[]; srvHost?: string } | undefined;
+    const opts = this.client?.options as { hosts?: { host?: string; port?: number; socketPath?: string }[]; srvHost?: string } | undefined;
     const seed = opts?.hosts?.[0];
     const info: ServerInfo = { namespace: this.db.databaseName };
     if (seed?.socketPath) info.address = seed.socketPath;

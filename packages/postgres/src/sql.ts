@@ -112,25 +112,61 @@ export interface Statements {
 // with one.
 const dot = (col: string, as: string) => `'.' || ${col} AS ${as}`;
 
-/** The header columns, JSON as text. `expires` and `lastSeq` override those expressions. */
-function baseCols(a: string, expires = `${a}.expires_at`, lastSeq = `${a}.last_seq`): string {
-  return `${dot(`${a}.agent_id`, 'agent_id')}, ${dot(`${a}.session_id`, 'session_id')}, ${dot(`${a}.user_id`, 'user_id')}, ${a}.created_at, ${a}.updated_at, ${expires} AS expires_at, ${a}.ttl_ms, ${a}.metadata::text AS metadata, ${a}.state::text AS state, ${dot(`${a}.summary`, 'summary')}, ${a}.version, ${lastSeq} AS last_seq`;
+/**
+ * The header's columns, in the order rows.ts reads them (`HeaderRow` by name, `HeaderDoc` by
+ * position), each with how it travels: text (behind a '.', see `dot`), JSON, or a number. The
+ * last seven came with schema version 4 (title, preview, usage totals, summary_seq).
+ */
+const HEADER_COLUMNS = [
+  ['agent_id', 'text'],
+  ['session_id', 'text'],
+  ['user_id', 'text'],
+  ['created_at', 'num'],
+  ['updated_at', 'num'],
+  ['expires_at', 'num'],
+  ['ttl_ms', 'num'],
+  ['metadata', 'json'],
+  ['state', 'json'],
+  ['summary', 'text'],
+  ['version', 'num'],
+  ['last_seq', 'num'],
+] as const;
+const V4_COLUMNS = [
+  ['title', 'text'],
+  ['preview', 'text'],
+  ['requests', 'num'],
+  ['input_tokens', 'num'],
+  ['output_tokens', 'num'],
+  ['total_tokens', 'num'],
+  ['summary_seq', 'num'],
+] as const;
+
+type HeaderColumn = readonly [name: string, kind: 'text' | 'json' | 'num', expr: string];
+
+/** The header's columns of alias `a` (schema version 4's too when `full`); `expires` and `lastSeq` override those expressions. */
+function headerColumns(a: string, full: boolean, expires = `${a}.expires_at`, lastSeq = `${a}.last_seq`): HeaderColumn[] {
+  const expr = (name: string) => (name === 'expires_at' ? expires : name === 'last_seq' ? lastSeq : `${a}.${name}`);
+  return [...HEADER_COLUMNS, ...(full ? V4_COLUMNS : [])].map(([name, kind]) => [name, kind, expr(name)] as const);
 }
 
-/** The header columns schema version 4 added (title, preview, usage totals, summary_seq). */
-const v4Cols = (a: string) =>
-  `, ${dot(`${a}.title`, 'title')}, ${dot(`${a}.preview`, 'preview')}, ${a}.requests, ${a}.input_tokens, ${a}.output_tokens, ${a}.total_tokens, ${a}.summary_seq`;
+/** The header as columns named as in `HeaderRow`, JSON as text. */
+function headerCols(a: string, full: boolean, expires?: string, lastSeq?: string): string {
+  return headerColumns(a, full, expires, lastSeq)
+    .map(([name, kind, expr]) => (kind === 'text' ? dot(expr, name) : kind === 'json' ? `${expr}::text AS ${name}` : `${expr} AS ${name}`))
+    .join(', ');
+}
 
 /**
  * The header as one JSON array, for the statements of every turn (readHistory and the append):
- * the fields in HEADER_DOC order (rows.ts), JSON values as they are, numbers as numbers. One
+ * the columns in `HeaderDoc` order (rows.ts), JSON values as they are, numbers as numbers. One
  * column instead of nineteen: the driver pays per column of every row (a parser, a property),
  * which in a turn cost more than decoding one small JSON text. No '.' is needed (see `dot`):
  * the text starts with '['.
  */
-function headerDoc(a: string, full: boolean, expires = `${a}.expires_at`, lastSeq = `${a}.last_seq`): string {
-  const v4 = full ? `, ${a}.title, ${a}.preview, ${a}.requests, ${a}.input_tokens, ${a}.output_tokens, ${a}.total_tokens, ${a}.summary_seq` : '';
-  return `json_build_array(${a}.agent_id, ${a}.session_id, ${a}.user_id, ${a}.created_at, ${a}.updated_at, ${expires}, ${a}.ttl_ms, ${a}.metadata, ${a}.state, ${a}.summary, ${a}.version, ${lastSeq}${v4})::text`;
+function headerDoc(a: string, full: boolean, expires?: string, lastSeq?: string): string {
+  return `json_build_array(${headerColumns(a, full, expires, lastSeq)
+    .map(([, , expr]) => expr)
+    .join(', ')})::text`;
 }
 
 /** A run as one JSON array (see `runFromDoc` in rows.ts): run id, seq, time, status, format, items, usage, metadata. */
@@ -186,7 +222,7 @@ type Cols = (a: string, expires?: string, lastSeq?: string) => string;
 export function statements(t: TableNames, full = true): Statements {
   const S = t.sessions;
   const R = t.runs;
-  const cols: Cols = full ? (a, e, l) => baseCols(a, e, l) + v4Cols(a) : baseCols;
+  const cols: Cols = (a, e, l) => headerCols(a, full, e, l);
   // The header fields an append keeps (version 4): title if none yet, the latest preview, usage totals.
   const appendInsertCols = full ? ', title, preview, requests, input_tokens, output_tokens, total_tokens' : '';
   const appendInsertVals = full ? ', $16::text, $17::text, $18::float8, $19::float8, $20::float8, $21::float8' : '';
