@@ -102,33 +102,41 @@ interface RunMeta {
 }
 
 /**
- * A run as stored: `runId`, the run's fields as JSON, then one JSON text per item, joined by
- * newlines. JSON.stringify never emits a raw newline and ids cannot hold one, so the parts split
- * back exactly, and popItem can cut the last item off in Lua without decoding anything.
+ * A run as stored: `runId`, then a JSON array of the run's fields and its items, one element
+ * per line: `runId \n [meta \n ,item \n ,item]`. The part after the run id is JSON as it is
+ * (one JSON.parse, no copy), and since JSON.stringify never emits a raw newline and ids cannot
+ * hold one, popItem can still cut the last item off in Lua by position without decoding
+ * anything.
+ *
+ * Runs written before this layout hold `runId \n meta \n item \n item` (no brackets, no
+ * commas); they are read, popped and rewritten as they are (see decodeRun, lua/pop.ts,
+ * lua/rewrite.ts): nothing to migrate. The two cannot be confused: the old layout's second
+ * line is a JSON object, the new one's starts with `[`.
  */
 export function encodeRun(runId: string, meta: RunMeta, items: JsonValue[]): string {
-  let blob = `${runId}\n${JSON.stringify(meta)}`;
-  for (const item of items) blob += `\n${JSON.stringify(item)}`;
-  return blob;
+  let blob = `${runId}\n[${JSON.stringify(meta)}`;
+  for (const item of items) blob += `\n,${JSON.stringify(item)}`;
+  return `${blob}]`;
 }
 
 /**
- * Decodes a stored run with one JSON.parse: the newline-separated JSON texts after the run id
- * become one array (a raw newline only ever separates them). A malformed run fails with a
- * typed error naming its session and seq.
+ * Decodes a stored run (either layout, see encodeRun) with one JSON.parse. A malformed run fails
+ * with a typed error naming its session and seq.
  */
 export function decodeRun(seq: number, blob: string | null | undefined, ref: Ref): Run {
   if (typeof blob !== 'string') throw corrupt(ref, 'run', seq);
   const nl = blob.indexOf('\n');
   let parts: unknown;
   try {
-    parts = nl < 0 ? null : JSON.parse(`[${blob.slice(nl + 1).replaceAll('\n', ',')}]`);
+    if (nl < 0) parts = null;
+    else if (blob.charCodeAt(nl + 1) === 0x5b) parts = JSON.parse(blob.slice(nl + 1));
+    else parts = JSON.parse(`[${blob.slice(nl + 1).replaceAll('\n', ',')}]`);
   } catch (err) {
     throw corrupt(ref, 'run', seq, err);
   }
   const list = parts as [RunMeta, ...JsonValue[]] | null;
   const meta = list?.[0];
-  if (!list || list.length < 2 || typeof meta !== 'object' || meta === null || typeof meta.createdAt !== 'number') {
+  if (!Array.isArray(list) || list.length < 2 || typeof meta !== 'object' || meta === null || typeof meta.createdAt !== 'number') {
     throw corrupt(ref, 'run', seq);
   }
   return {

@@ -19,9 +19,17 @@ runConformanceSuite({
   test: { describe, it, beforeAll, afterAll },
 });
 
-/** A stored run: `runId`, its fields as JSON, then one line per item. */
+/** A stored run (`runId \n [meta \n ,item \n ,item]`, see codec.ts) as `[runId, meta, ...items]`, each JSON text. */
 function lines(blob: string): string[] {
-  return blob.split('\n');
+  const nl = blob.indexOf('\n');
+  // Runs written before the array layout: `runId \n meta \n item \n item`.
+  if (blob[nl + 1] !== '[') return blob.split('\n');
+  return [blob.slice(0, nl), ...(JSON.parse(blob.slice(nl + 1)) as unknown[]).map((v) => JSON.stringify(v))];
+}
+
+/** The stored form of `[runId, meta, ...items]` (the inverse of `lines`). */
+function joinRun(parts: string[]): string {
+  return `${parts[0]}\n[${parts.slice(1).join('\n,')}]`;
 }
 
 describe('redis: what encryption leaves in the keys', () => {
@@ -50,6 +58,7 @@ describe('redis: what encryption leaves in the keys', () => {
     const header = await raw.hgetall(hk);
     const data = await raw.hgetall(dk);
     const blob = data.s1 as string;
+    expect(blob.startsWith('run-1\n[{')).toBe(true);
     const [runId, meta, ...items] = lines(blob);
     expect(runId).toBe('run-1');
     expect(JSON.parse(meta as string)).toMatchObject({ status: 'completed', metadata: { channel: 'web' } });
@@ -71,7 +80,7 @@ describe('redis: what encryption leaves in the keys', () => {
     const db = layout.session(b.agentId, b.sessionId)[1];
     const src = lines((await raw.hget(da, 's1')) as string);
     const dst = lines((await raw.hget(db, 's1')) as string);
-    await raw.hset(db, 's1', [dst[0], dst[1], ...src.slice(2)].join('\n'));
+    await raw.hset(db, 's1', joinRun([dst[0] as string, dst[1] as string, ...src.slice(2)]));
     await rejectsInternal(store.listRuns({ ...b, limit: 10 }));
     await rejectsInternal(store.readHistory({ ...b, limit: 10 }));
     await rejectsInternal(store.popItem(b));
@@ -85,9 +94,9 @@ describe('redis: what encryption leaves in the keys', () => {
     const d = layout.session(r.agentId, r.sessionId)[1];
     const one = lines((await raw.hget(d, 's1')) as string);
     const two = lines((await raw.hget(d, 's2')) as string);
-    await raw.hset(d, 's2', [two[0], two[1], ...one.slice(2)].join('\n'));
+    await raw.hset(d, 's2', joinRun([two[0] as string, two[1] as string, ...one.slice(2)]));
     await rejectsInternal(store.listRuns({ ...r, limit: 1 }));
-    await raw.hset(d, 's1', [one[0], one[1], one[3], one[2]].join('\n'));
+    await raw.hset(d, 's1', joinRun([one[0], one[1], one[3], one[2]] as string[]));
     await rejectsInternal(store.listRuns({ ...r, limit: 1, beforeSeq: 2 }));
   });
 
@@ -155,6 +164,23 @@ describe('redis: reencryptSession rewrites runs, title and preview in place', ()
       .filter(([f]) => f.startsWith('s'))
       .flatMap(([, blob]) => lines(blob).slice(2).map((t) => kid((JSON.parse(t) as { $as_enc: string }).$as_enc)));
   };
+
+  it('a run stored in the older layout (one JSON text per line, no array) is rewritten in that layout', async () => {
+    const before = open(old);
+    const r = ref();
+    await before.appendRun({ ...r, format: 't', items: ['a', { secret: SECRET }] });
+    await before.appendRun({ ...r, format: 't', items: ['b'] });
+    const d = layout.session(r.agentId, r.sessionId)[1];
+    await raw.hset(d, 's1', lines((await raw.hget(d, 's1')) as string).join('\n'));
+    const result = await reencryptSession(open(ring), r);
+    expect(result).toMatchObject({ runsChecked: 2, runsRewritten: 2, runsSkipped: 0 });
+    const [one, two] = [(await raw.hget(d, 's1')) as string, (await raw.hget(d, 's2')) as string];
+    expect(one.split('\n')[1]?.startsWith('{')).toBe(true);
+    expect(two.split('\n')[1]?.startsWith('[{')).toBe(true);
+    expect(new Set(await itemKeys(r))).toEqual(new Set(['k2']));
+    const onlyNew = open({ keys: { k2: next }, current: 'k2' });
+    expect((await onlyNew.listRuns({ ...r, limit: 10 })).map((x) => x.items)).toEqual([['a', { secret: SECRET }], ['b']]);
+  });
 
   it('after rotating keys and reencryptSession, every run, the title and the preview open with only the new key', async () => {
     const before = open(old);

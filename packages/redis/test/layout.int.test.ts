@@ -210,6 +210,39 @@ describe('key layout and TTLs (standalone)', () => {
     expect(await raw.zscore(q, '4')).toBe('4');
     expect(await raw.hget(d, `i${next.run.runId}`)).toBe('4');
     expect(await raw.hget(h, 'usage')).toBe('4,10,20,35');
+    // New runs are stored in the array layout; the older runs stay as they were, and popItem
+    // cuts items off either.
+    expect(await raw.hget(d, 's4')).toBe(`${next.run.runId}\n[${JSON.stringify({ createdAt: next.run.createdAt, status: 'completed', format: 'plain', usage: { requests: 1, totalTokens: 5 }, metadata: null })}\n,"new"]`);
+    expect(await raw.hget(d, 's3')).toBe(blob(3));
+    expect((await store.popItem(ref))?.item).toBe('new');
+    expect((await store.popItem(ref))?.item).toEqual({ k: [3, 1.5, []] });
+    expect(await raw.hget(d, 's3')).toBe(blob(3).slice(0, blob(3).lastIndexOf('\n')));
+    expect((await store.readHistory({ ...ref, limit: 1 })).runs[0]).toMatchObject({ seq: 3, items: ['item 3'] });
+    expect((await store.popItem(ref))?.item).toBe('item 3');
+    expect((await store.getSession(ref))?.lastSeq).toBe(2);
+  });
+
+  it('a run stored in the array layout pops item by item down to nothing, and a damaged one is refused untouched', async () => {
+    const ref = { agentId: 'raw', sessionId: 'array-pop' };
+    const d = new KeyLayout(prefix).session(ref.agentId, ref.sessionId)[1];
+    await store.appendRun({ ...ref, format: 'plain', items: ['keep'] });
+    const run = await store.appendRun({ ...ref, format: 'plain', items: [{ a: [] }, 'two', 3] });
+    expect((await store.popItem(ref))?.item).toBe(3);
+    expect(await raw.hget(d, 's2')).toMatch(/\n\[\{.*\}\n,\{"a":\[\]\}\n,"two"\]$/);
+    expect((await store.listRuns({ ...ref, limit: 1 }))[0]?.items).toEqual([{ a: [] }, 'two']);
+    expect((await store.popItem(ref))?.item).toBe('two');
+    expect((await store.popItem(ref))?.item).toEqual({ a: [] });
+    expect(await raw.hget(d, 's2')).toBeNull();
+    expect(await raw.hget(d, `i${run.run.runId}`)).toBeNull();
+    expect((await store.getSession(ref))?.lastSeq).toBe(1);
+    const good = (await raw.hget(d, 's1')) as string;
+    for (const damaged of [good.slice(0, -1), good.replace('\n,', '\n')]) {
+      await raw.hset(d, 's1', damaged);
+      await expect(store.popItem(ref)).rejects.toMatchObject({ code: 'internal' });
+      expect(await raw.hget(d, 's1')).toBe(damaged);
+    }
+    await raw.hset(d, 's1', good);
+    expect((await store.popItem(ref))?.item).toBe('keep');
   });
 
   it('a large session is restored in batches, its header last, and reads back whole', async () => {

@@ -1,11 +1,12 @@
 import { sessionScript } from './prelude.js';
 
 /**
- * Removes the newest item of the newest run. A run is stored as `runId \n meta \n item \n item…`
- * (JSON never holds a raw newline), so the last item is cut off by position: no JSON is decoded
- * or re-encoded in Lua, where cjson would change numbers and empty arrays. A run left without
- * items is removed and lastSeq steps back to the run before it. The stored run is checked
- * (present, with at least one item) before anything is written.
+ * Removes the newest item of the newest run. A run is stored as `runId \n [meta \n ,item \n ,item]`
+ * (or, written by an older version, `runId \n meta \n item \n item`; see codec.ts), one
+ * element per line (JSON never holds a raw newline), so the last item is cut off by position:
+ * no JSON is decoded or re-encoded in Lua, where cjson would change numbers and empty arrays. A
+ * run left without items is removed and lastSeq steps back to the run before it. The stored run
+ * is checked (present, with at least one item) before anything is written.
  *
  * ARGV: now, user, sessionId.
  * Reply: `corrupt` + field [+ seq], `absent`, `empty`, or `popped` + header + indexed + item + runId + seq.
@@ -29,7 +30,15 @@ while true do
   last = nx
 end
 local run_id = string.sub(blob, 1, first - 1)
-local item = string.sub(blob, last + 1)
+-- '[' after the run id: the array layout, whose item lines start with ',' and end with ']'.
+local array = string.sub(blob, first + 1, first + 1) == '['
+local item
+if array then
+  if string.sub(blob, -1) ~= ']' or string.sub(blob, last + 1, last + 1) ~= ',' then return {'corrupt', 'run', seq} end
+  item = string.sub(blob, last + 2, -2)
+else
+  item = string.sub(blob, last + 1)
+end
 -- Checked: only writes from here on.
 if last == second then
   redis.call('HDEL', D, 's' .. seq, 'i' .. run_id)
@@ -38,7 +47,7 @@ if last == second then
   h[12] = int(tonumber(seq) - 1)
   mark_write(h, {'lastSeq', h[12]})
 else
-  redis.call('HSET', D, 's' .. seq, string.sub(blob, 1, last - 1))
+  redis.call('HSET', D, 's' .. seq, string.sub(blob, 1, last - 1) .. (array and ']' or ''))
   mark_write(h)
 end
 return reply('popped', h, index_put_inline(h, h[7]), item, run_id, seq)

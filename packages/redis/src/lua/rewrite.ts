@@ -7,7 +7,8 @@ import { sessionScript } from './prelude.js';
  * is never undone. Version, updatedAt, TTL and indexes are left alone (HSET keeps the key's TTL).
  *
  * ARGV: now, user, sessionId, seq, runId, expected items (JSON texts joined by newlines, as
- * stored), new items (the same).
+ * the older layout stores them), new items (the same); compared and written in the run's own
+ * layout.
  * Reply: `corrupt` + field, `absent`, `changed`, or `ok`.
  */
 export const REWRITE_RUN = sessionScript(String.raw`
@@ -21,6 +22,11 @@ if not blob then return {'changed'} end
 local first = string.find(blob, '\n', 1, true)
 local second = first and string.find(blob, '\n', first + 1, true)
 if not second then return {'corrupt', 'run', SEQ} end
+-- The array layout (see codec.ts) holds the items as ',item \n ,item]': compare and write them so.
+if string.sub(blob, first + 1, first + 1) == '[' then
+  EXPECTED = ',' .. (string.gsub(EXPECTED, '\n', '\n,')) .. ']'
+  ITEMS = ',' .. (string.gsub(ITEMS, '\n', '\n,')) .. ']'
+end
 if string.sub(blob, 1, first - 1) ~= RUN_ID or string.sub(blob, second + 1) ~= EXPECTED then return {'changed'} end
 -- Checked: the one write.
 redis.call('HSET', D, 's' .. SEQ, string.sub(blob, 1, second) .. ITEMS)
