@@ -60,6 +60,29 @@ function usage(v: string | null, ref: Ref): UsageTotals | undefined {
 }
 
 /**
+ * A reply of the read or append script, whose header comes as one JSON array of the 16 fields
+ * (false: absent) after the status, in the layout of the other scripts' replies: the status,
+ * the 16 fields, then the rest as sent.
+ */
+export function unpackHeader(reply: Reply, ref: Ref): Reply {
+  let fields: unknown;
+  try {
+    fields = JSON.parse(reply[1] as string);
+  } catch (err) {
+    throw corrupt(ref, 'header', null, err);
+  }
+  if (!Array.isArray(fields) || fields.length !== HEADER_SIZE) throw corrupt(ref, 'header');
+  const out: Reply = new Array<string | null>(reply.length - 1 + HEADER_SIZE);
+  out[0] = reply[0] as string;
+  for (let i = 0; i < HEADER_SIZE; i++) {
+    const v: unknown = fields[i];
+    out[i + 1] = typeof v === 'string' ? v : null;
+  }
+  for (let i = 2; i < reply.length; i++) out[i + HEADER_SIZE - 1] = reply[i] as string | null;
+  return out;
+}
+
+/**
  * A header from the HMGET values of HEADER_FIELDS starting at `at`, or null when the hash does
  * not exist. A malformed field fails with a typed error naming the session (see `corrupt`).
  */

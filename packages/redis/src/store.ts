@@ -4,7 +4,7 @@ import { isCluster, quitClient, type RedisClient } from './client.js';
 import { importHeader } from './import-header.js';
 import type { RedisConnectionOptions, RedisStoreOptions } from './options.js';
 export type { RedisConnectionOptions, RedisStoreOptions } from './options.js';
-import { decodeHeader, decodeRun, encodeRun, encodeUsage, HEADER_FIELDS, HEADER_SIZE, type Reply } from './codec.js';
+import { decodeHeader, decodeRun, encodeRun, encodeUsage, HEADER_FIELDS, HEADER_SIZE, unpackHeader, type Reply } from './codec.js';
 import { connect, connectCluster, REDIS_CONNECTION_DEFAULTS } from './connect.js';
 import { RedisDb } from './db.js';
 import { corrupt, REDIS_ERRORS } from './errors.js';
@@ -140,7 +140,7 @@ export class RedisStore extends SessionStore {
   protected async doAppendRun(input: NormalizedAppend): Promise<AppendRunResult> {
     const meta = { createdAt: input.now, status: input.status, format: input.format, usage: input.usage, metadata: input.metadata };
     const explicit = input.expiresAt !== undefined;
-    const reply = await this.db.session(
+    let reply = await this.db.session(
       SCRIPTS.append,
       input,
       [
@@ -160,6 +160,7 @@ export class RedisStore extends SessionStore {
     );
     this.check(reply, input);
     if (reply[0] === 'stale') throw this.staleHistory(input, input.expectedLastSeq as number, Number(reply[1]));
+    reply = unpackHeader(reply, input);
     const session = this.header(reply, input);
     const seq = Number(reply[EXTRA_AT]);
     if (reply[0] === 'exists') return { run: decodeRun(seq, reply[EXTRA_AT + 1], input), created: false, session };
@@ -171,11 +172,16 @@ export class RedisStore extends SessionStore {
 
   /** The read script: header and (limit > 0) the newest runs, oldest first. Null: absent. */
   private async read(input: NormalizedListRuns | NormalizedRead, limit: number, beforeSeq: number | null): Promise<{ session: SessionHeader; runs: Run[] } | null> {
-    const reply = input.touch
-      ? await this.db.session(SCRIPTS.readTouch, input, [String(limit), ttlArg(beforeSeq)], true)
-      : await this.db.session(SCRIPTS.read, input, [String(limit), ttlArg(beforeSeq)], false);
-    this.check(reply, input);
-    if (reply[0] === 'absent') return null;
+    let reply: Reply;
+    if (input.touch) {
+      reply = await this.db.session(SCRIPTS.readTouch, input, [String(limit), ttlArg(beforeSeq)], true);
+      this.check(reply, input);
+      if (reply[0] === 'absent') return null;
+    } else {
+      reply = await this.db.session(SCRIPTS.read, input, [String(limit), ttlArg(beforeSeq)], false);
+      if (reply[0] === 'absent') return null;
+      reply = unpackHeader(reply, input);
+    }
     const session = this.header(reply, input);
     // Only a malformed expiresAt makes the script answer before its visibility check.
     if (isExpired(session.expiresAt, input.now)) return null;

@@ -222,6 +222,23 @@ describe('key layout and TTLs (standalone)', () => {
     expect((await store.getSession(ref))?.lastSeq).toBe(2);
   });
 
+  it('header text the read and append scripts send back as JSON (cjson) comes back exactly', async () => {
+    const ref = { agentId: 'raw', sessionId: 'escapes', userId: 'u/"\\' };
+    const text = 'a/b "q" \\ \n\t\r \u0001 \u007f \u2028\u2029 é 😀 \ud83d\ude00 </script>';
+    const metadata = { k: text, n: 1e21, f: 0.1, nested: { '': [] } };
+    // Titles and previews are kept on one line (whitespace runs become one space).
+    const line = text.replace(/\s+/g, ' ');
+    const created = await store.appendRun({ ...ref, format: 'plain', items: ['x'], title: text, preview: text, sessionMetadata: metadata });
+    expect(created.session).toMatchObject({ title: line, preview: line, metadata, userId: ref.userId });
+    const h = created.session;
+    const updated = await store.updateSession({ ...ref, expectedVersion: h.version, state: { s: text }, summary: text });
+    const next = await store.appendRun({ ...ref, format: 'plain', items: ['y'] });
+    expect(next.session).toEqual({ ...updated, version: updated.version + 1, lastSeq: 2, runCount: 2, updatedAt: next.session.updatedAt });
+    const read = await store.readHistory({ ...ref, limit: 1 });
+    expect(read.session).toEqual(next.session);
+    expect(read.session).toMatchObject({ title: line, preview: line, summary: text, state: { s: text }, metadata });
+  });
+
   it('a run stored in the array layout pops item by item down to nothing, and a damaged one is refused untouched', async () => {
     const ref = { agentId: 'raw', sessionId: 'array-pop' };
     const d = new KeyLayout(prefix).session(ref.agentId, ref.sessionId)[1];

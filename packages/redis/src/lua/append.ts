@@ -20,7 +20,9 @@ import { HEADER_NUMBERS } from './prelude.js';
  * '=' + text: set if the session has none), preview ('' none, '=' + text), usage delta ('' none,
  * 'requests,inputTokens,outputTokens,totalTokens').
  * Reply: `corrupt` + field [+ seq]; `not_found`; `stale` + lastSeq;
- * `exists` + header + indexed + seq + stored blob; `created` + header + indexed + seq.
+ * `exists` + header + indexed + seq + stored blob; `created` + header + indexed + seq. The
+ * header is one JSON array of its 16 fields, as the read script sends it (see read.ts).
+ * `h` always holds all 16 (false for an absent field), so cjson encodes it as an array.
  */
 export const APPEND = String.raw`
 local H, D, Q, C = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -53,8 +55,7 @@ else
 end
 
 local function reply(status, indexed, seq, blob)
-  return {status, h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14],
-    h[15], h[16], indexed, seq, blob}
+  return {status, cjson.encode(h), indexed, seq, blob}
 end
 
 local live = h[11] and not (h[6] and tonumber(h[6]) <= NOW)

@@ -10,15 +10,19 @@ import { sessionScript } from './prelude.js';
  * unless prune removed runs); only when one is missing does the script ask the seq index which
  * seqs exist, then HMGET those. Run blobs are returned as stored; the client decodes them.
  *
+ * The header goes back as one JSON array of its 16 fields (false for an absent one) rather than
+ * as 16 reply elements: decoding one short JSON text costs the client less than 16 bulk
+ * strings (see `unpackHeader`).
+ *
  * ARGV: now, user ('' none), sessionId, limit (0: header only), beforeSeq ('' none).
- * Reply: `absent`; `ok` + 16 header fields + '1' [+ top seq + blobs of top, top-1, …: gapless];
+ * Reply: `absent`; `ok` + header (JSON) + '1' [+ top seq + blobs of top, top-1, …: gapless];
  * or `okp` + the same header + '1' + seq and blob pairs, newest first (over a gap).
  * A malformed expiresAt answers `ok` with the header only: the client decodes and reports it.
  */
 export const READ = String.raw`
 local f = redis.call('HMGET', KEYS[1], 'agentId', 'sessionId', 'userId', 'createdAt', 'updatedAt',
   'expiresAt', 'ttlMs', 'metadata', 'state', 'summary', 'version', 'lastSeq', 'title', 'preview', 'usage', 'summarySeq')
-local out = {'ok', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16], '1'}
+local out = {'ok', cjson.encode(f), '1'}
 local exp = f[6]
 if exp then
   exp = tonumber(exp)
