@@ -3,8 +3,23 @@ import { describeEndpoint, isCluster, type RedisClient } from './client.js';
 import type { Reply } from './codec.js';
 import { lastConnectionError } from './connect.js';
 import { REDIS_ERRORS } from './errors.js';
-import { KeyLayout } from './keys.js';
+import { KeyLayout, type SessionKeys } from './keys.js';
 import { runScript, SCRIPTS, type LuaScript } from './scripts.js';
+
+/** How many sessions RedisDb keeps keys and a seq hint for. */
+const SESSION_CACHE = 4096;
+
+/** What RedisDb keeps of a session it ran a call on. */
+export interface SessionEntry {
+  readonly keys: SessionKeys;
+  /** The keys with the listing indexes of `indexedUser` (standalone servers). */
+  indexed: string[] | undefined;
+  indexedUser: string | null;
+  /** The newest seq a reply of this session showed, if any. */
+  lastSeq: number | undefined;
+  /** Window reads left to run as scripts after a hint turned out stale (another writer). */
+  bypass: number;
+}
 
 /** A session reference as the scripts take it. */
 export interface ScriptRef {
@@ -29,23 +44,36 @@ export class RedisDb {
     this.cluster = isCluster(client);
   }
 
-  /** The keys of the last session scripts ran on: a turn's read and append name the same session. */
-  #last: { agentId: string; sessionId: string; userId: string | null; keys: string[]; indexed: string[] | undefined } | undefined;
+  /**
+   * Per session recently used (agent id \0 session id): its keys, made once rather than on every
+   * call (base64url of both ids), and the newest seq this process saw, which lets a window read
+   * name the run fields it needs without a script (see RedisStore#read). Bounded: the oldest
+   * entry goes first once SESSION_CACHE entries are held.
+   */
+  readonly #sessions = new Map<string, SessionEntry>();
+
+  /** The cache entry of a session, made on first use. */
+  entry(agentId: string, sessionId: string): SessionEntry {
+    const id = `${agentId}\0${sessionId}`;
+    let e = this.#sessions.get(id);
+    if (!e) {
+      if (this.#sessions.size >= SESSION_CACHE) this.#sessions.delete(this.#sessions.keys().next().value as string);
+      e = { keys: this.keys.session(agentId, sessionId), indexed: undefined, indexedUser: null, lastSeq: undefined, bypass: 0 };
+      this.#sessions.set(id, e);
+    }
+    return e;
+  }
 
   /** Runs a session script. On a standalone server the listing indexes ride along when `index` is set. */
-  session(script: LuaScript, ref: ScriptRef, args: string[], index: boolean): Promise<Reply> {
-    let last = this.#last;
-    if (!last || last.agentId !== ref.agentId || last.sessionId !== ref.sessionId || last.userId !== ref.userId) {
-      last = { agentId: ref.agentId, sessionId: ref.sessionId, userId: ref.userId, keys: this.keys.session(ref.agentId, ref.sessionId), indexed: undefined };
-      this.#last = last;
-    }
-    let keys = last.keys;
+  session(script: LuaScript, ref: ScriptRef, args: string[], index: boolean, entry: SessionEntry = this.entry(ref.agentId, ref.sessionId)): Promise<Reply> {
+    let keys: string[] = entry.keys;
     if (index && !this.cluster) {
-      if (!last.indexed) {
-        last.indexed = [...keys, this.keys.agentIndex(ref.agentId)];
-        if (ref.userId !== null) last.indexed.push(this.keys.userIndex(ref.agentId, ref.userId), this.keys.userSessions(ref.userId));
+      if (!entry.indexed || entry.indexedUser !== ref.userId) {
+        entry.indexed = [...keys, this.keys.agentIndex(ref.agentId)];
+        if (ref.userId !== null) entry.indexed.push(this.keys.userIndex(ref.agentId, ref.userId), this.keys.userSessions(ref.userId));
+        entry.indexedUser = ref.userId;
       }
-      keys = last.indexed;
+      keys = entry.indexed;
     }
     return this.script(script, keys, [String(ref.now), ref.userId ?? '', ref.sessionId, ...args]) as Promise<Reply>;
   }

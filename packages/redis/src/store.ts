@@ -6,7 +6,7 @@ import type { RedisConnectionOptions, RedisStoreOptions } from './options.js';
 export type { RedisConnectionOptions, RedisStoreOptions } from './options.js';
 import { decodeHeader, decodeRun, encodeRun, encodeUsage, HEADER_FIELDS, HEADER_SIZE, unpackHeader, type Reply } from './codec.js';
 import { connect, connectCluster, REDIS_CONNECTION_DEFAULTS } from './connect.js';
-import { RedisDb } from './db.js';
+import { RedisDb, type SessionEntry } from './db.js';
 import { corrupt, REDIS_ERRORS } from './errors.js';
 import { DEFAULT_PREFIX, KeyLayout } from './keys.js';
 import { indexKeys, listSessions, listUserSessions } from './listing.js';
@@ -19,6 +19,13 @@ import { mergeUrlOptions, parseRedisUrl } from './url.js';
 const HEADER_AT = 1;
 const INDEXED_AT = HEADER_AT + HEADER_SIZE;
 const EXTRA_AT = INDEXED_AT + 1;
+/** Seqs past the known newest one a window read without a script also asks for (other writers' runs). */
+const READ_SLACK = 4;
+/**
+ * Window reads of a session that go straight to the read script after a read without one found
+ * it could not answer: a seq past the slack (another writer) or runs missing (pruned).
+ */
+const READ_BYPASS = 8;
 /** Runs per import script call: a large session is written in batches, its header last. */
 const IMPORT_BATCH = 500;
 /** Bytes of runs per import script call. */
@@ -140,6 +147,7 @@ export class RedisStore extends SessionStore {
   protected async doAppendRun(input: NormalizedAppend): Promise<AppendRunResult> {
     const meta = { createdAt: input.now, status: input.status, format: input.format, usage: input.usage, metadata: input.metadata };
     const explicit = input.expiresAt !== undefined;
+    const entry = this.db.entry(input.agentId, input.sessionId);
     let reply = await this.db.session(
       SCRIPTS.append,
       input,
@@ -157,11 +165,13 @@ export class RedisStore extends SessionStore {
         hasUsage(input.usageDelta) ? encodeUsage(input.usageDelta) : '',
       ],
       true,
+      entry,
     );
     this.check(reply, input);
     if (reply[0] === 'stale') throw this.staleHistory(input, input.expectedLastSeq as number, Number(reply[1]));
     reply = unpackHeader(reply, input);
     const session = this.header(reply, input);
+    entry.lastSeq = session.lastSeq;
     const seq = Number(reply[EXTRA_AT]);
     if (reply[0] === 'exists') return { run: decodeRun(seq, reply[EXTRA_AT + 1], input), created: false, session };
     await this.indexPut(reply, session);
@@ -170,19 +180,84 @@ export class RedisStore extends SessionStore {
     return { run, created: true, session };
   }
 
+  /**
+   * The newest `limit` runs without a script, when this process knows the session's newest seq
+   * (from its last read or append of it): one HMGET of the data hash, for the header as the
+   * scripts last wrote it (field `h`, see mirror in lua/prelude.ts) and the runs from that seq
+   * plus READ_SLACK down. One command on one key, so header and runs are one snapshot.
+   *
+   * Checks what the read script checks, in its order: expiry, then existence and owner. Answers
+   * null when the session is not there for this caller, the reply in the read script's layout
+   * (unpacked) when it holds the whole window, and undefined when the script must decide: no
+   * hint, no copied header (a session being imported), a header field the script reports, a
+   * seq past the slack (another writer), or a missing run (pruned). The last two cost a second
+   * round trip, so the next READ_BYPASS window reads of that session go to the script directly.
+   */
+  private async readWindow(input: NormalizedListRuns | NormalizedRead, limit: number, entry: SessionEntry): Promise<Reply | null | undefined> {
+    const hint = entry.lastSeq;
+    if (hint === undefined) return undefined;
+    if (entry.bypass > 0) {
+      entry.bypass--;
+      return undefined;
+    }
+    const high = hint + READ_SLACK;
+    const low = Math.max(1, hint - limit + 1);
+    const fields: string[] = ['h'];
+    for (let s = high; s >= low; s--) fields.push(`s${s}`);
+    const got = (await this.db.wrap(this.client.hmget(entry.keys[1], ...fields))) as Reply;
+    const packed = got[0];
+    if (typeof packed !== 'string') return undefined;
+    const reply = unpackHeader(['ok', packed, '1'], input);
+    const exp = reply[HEADER_AT + 5];
+    if (exp !== null && exp !== undefined) {
+      const at = Number(exp);
+      if (!/^[0-9]+$/.test(exp) || !Number.isSafeInteger(at)) return undefined;
+      if (at <= input.now) return null;
+    }
+    if (reply[HEADER_AT + 10] === null || (input.userId !== null && reply[HEADER_AT + 2] !== input.userId)) return null;
+    const lastSeq = reply[HEADER_AT + 11];
+    if (typeof lastSeq !== 'string' || !/^[0-9]+$/.test(lastSeq)) return undefined;
+    const top = Number(lastSeq);
+    if (top < 1) return reply;
+    if (top > high) {
+      entry.bypass = READ_BYPASS;
+      return undefined;
+    }
+    const bottom = Math.max(1, top - limit + 1);
+    if (bottom < low) return undefined;
+    reply.push(lastSeq);
+    for (let s = top; s >= bottom; s--) {
+      const blob = got[high - s + 1];
+      if (typeof blob !== 'string') {
+        // Pruned runs inside the window: the script reads the seq index, for a while.
+        entry.bypass = READ_BYPASS;
+        return undefined;
+      }
+      reply.push(blob);
+    }
+    return reply;
+  }
+
   /** The read script: header and (limit > 0) the newest runs, oldest first. Null: absent. */
   private async read(input: NormalizedListRuns | NormalizedRead, limit: number, beforeSeq: number | null): Promise<{ session: SessionHeader; runs: Run[] } | null> {
     let reply: Reply;
+    const entry = this.db.entry(input.agentId, input.sessionId);
     if (input.touch) {
-      reply = await this.db.session(SCRIPTS.readTouch, input, [String(limit), ttlArg(beforeSeq)], true);
+      reply = await this.db.session(SCRIPTS.readTouch, input, [String(limit), ttlArg(beforeSeq)], true, entry);
       this.check(reply, input);
       if (reply[0] === 'absent') return null;
     } else {
-      reply = await this.db.session(SCRIPTS.read, input, [String(limit), ttlArg(beforeSeq)], false);
-      if (reply[0] === 'absent') return null;
-      reply = unpackHeader(reply, input);
+      const fast = limit > 0 && beforeSeq === null ? await this.readWindow(input, limit, entry) : undefined;
+      if (fast === null) return null;
+      if (fast) reply = fast;
+      else {
+        reply = await this.db.session(SCRIPTS.read, input, [String(limit), ttlArg(beforeSeq)], false, entry);
+        if (reply[0] === 'absent') return null;
+        reply = unpackHeader(reply, input);
+      }
     }
     const session = this.header(reply, input);
+    entry.lastSeq = session.lastSeq;
     // Only a malformed expiresAt makes the script answer before its visibility check.
     if (isExpired(session.expiresAt, input.now)) return null;
     if (input.touch) await this.indexPut(reply, session);

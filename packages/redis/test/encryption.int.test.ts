@@ -197,6 +197,9 @@ describe('redis: reencryptSession rewrites runs, title and preview in place', ()
     expect(new Set(await itemKeys(r))).toEqual(new Set(['k2']));
     expect(kid((await raw.hget(hk, 'title')) as string)).toBe('k2');
     expect(kid((await raw.hget(hk, 'preview')) as string)).toBe('k2');
+    // The header copy window loads read (field 'h' of the data hash) was rewritten with them.
+    const copied = JSON.parse((await raw.hget(layout.session(r.agentId, r.sessionId)[1], 'h')) as string) as unknown[];
+    expect([copied[12], copied[13]]).toEqual([await raw.hget(hk, 'title'), await raw.hget(hk, 'preview')]);
     // Rewritten in place: no version bump, no newer updatedAt.
     expect(await raw.hget(hk, 'version')).toBe(versionBefore);
     expect(await raw.hget(hk, 'updatedAt')).toBe(updatedBefore);

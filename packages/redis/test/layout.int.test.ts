@@ -278,9 +278,74 @@ describe('key layout and TTLs (standalone)', () => {
     const [, d, q, c] = new KeyLayout(prefix).session('big', 'copy');
     expect(await raw.zcard(q)).toBe(1100);
     expect(await raw.zcard(c)).toBe(1100);
-    expect(await raw.hlen(d)).toBe(2200);
+    // Each run and its run id, and the header as written (field 'h', read by window loads).
+    expect(await raw.hlen(d)).toBe(2201);
+    expect(JSON.parse((await raw.hget(d, 'h')) as string)[11]).toBe('1100');
     // The batches' 1-hour safety TTL is gone once the header is written (no TTL here).
     expect(await raw.pttl(d)).toBe(-1);
+  });
+
+  it('the header copy in the data hash (what window loads read) equals the header hash after every kind of write', async () => {
+    const FIELDS = ['agentId', 'sessionId', 'userId', 'createdAt', 'updatedAt', 'expiresAt', 'ttlMs', 'metadata', 'state', 'summary', 'version', 'lastSeq', 'title', 'preview', 'usage', 'summarySeq'];
+    const ref = { agentId: 'mirror', sessionId: 'm1', userId: 'ann' };
+    const [h, d] = new KeyLayout(prefix).session(ref.agentId, ref.sessionId);
+    const steps: string[] = [];
+    const same = async (step: string) => {
+      steps.push(step);
+      const header = (await raw.hmget(h, ...FIELDS)).map((v) => v ?? false);
+      expect(header[10], step).not.toBe(false);
+      expect(JSON.parse((await raw.hget(d, 'h')) as string), step).toEqual(header);
+      // Both keys expire together (or neither does).
+      const [th, td] = [await raw.pttl(h), await raw.pttl(d)];
+      expect(td === -1, step).toBe(th === -1);
+      if (th !== -1) expect(Math.abs(th - td), step).toBeLessThan(1000);
+    };
+    await store.createSession({ ...ref, metadata: { a: 1 }, state: { s: 'x' }, ttl: '1h' });
+    await same('create with a TTL');
+    await store.appendRun({ ...ref, format: 'plain', items: ['one', 'two'], title: 'first title', preview: 'p1', usage: { requests: 1, inputTokens: 2, outputTokens: 3, totalTokens: 5 } });
+    await same('append with title, preview and usage');
+    await store.appendRun({ ...ref, format: 'plain', items: ['three'], ttl: null });
+    await same('append removing the TTL');
+    await store.appendRun({ ...ref, format: 'plain', items: ['four'], ttl: '2h' });
+    await same('append giving a TTL again');
+    let v = (await store.getSession(ref))!.version;
+    await store.updateSession({ ...ref, expectedVersion: v, metadata: { b: '"quoted" \u2028 \u{1F600}' }, state: {}, summary: 'so far', summarySeq: 2 });
+    await same('update: metadata, state, summary');
+    v = (await store.getSession(ref))!.version;
+    await store.updateSession({ ...ref, expectedVersion: v, summary: null });
+    await same('update: summary cleared');
+    await store.renameSession({ ...ref, title: 'renamed' });
+    await same('rename');
+    await store.renameSession({ ...ref, title: null });
+    await same('title cleared');
+    await store.touchSession(ref);
+    await same('touch');
+    await store.popItem(ref);
+    await same('pop an item of the last run (one left)');
+    await store.popItem(ref);
+    await same('pop the last item of a run (the run goes)');
+    const touching = RedisStore.fromConnectionString(inject('redisUrl'), { prefix, touchOnRead: true });
+    try {
+      await new Promise((r) => setTimeout(r, 5));
+      await touching.listRuns({ ...ref, limit: 2 });
+      await same('read with touchOnRead');
+    } finally {
+      await touching.close();
+    }
+    const src = (await store.getSession(ref))!;
+    const runs = await store.listRuns({ ...ref, limit: 100 });
+    const copy = { agentId: 'mirror', sessionId: 'm2', userId: 'ann' };
+    await store.restoreSession({ ...copy, header: { createdAt: src.createdAt, updatedAt: src.updatedAt, ttlMs: src.ttlMs, expiresAt: src.expiresAt, metadata: src.metadata, state: src.state, summary: src.summary }, runs });
+    const [h2, d2] = new KeyLayout(prefix).session(copy.agentId, copy.sessionId);
+    expect(JSON.parse((await raw.hget(d2, 'h')) as string)).toEqual((await raw.hmget(h2, ...FIELDS)).map((x) => x ?? false));
+    expect(steps.length).toBe(12);
+    // A window read from those copies gives what the scripts give.
+    const fresh = RedisStore.fromConnectionString(inject('redisUrl'), { prefix });
+    try {
+      expect(await store.readHistory({ ...ref, limit: 3 })).toEqual(await fresh.readHistory({ ...ref, limit: 3 }));
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('a prefix that would change the hash tag is refused, and a missing client is named', () => {

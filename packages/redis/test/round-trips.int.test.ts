@@ -58,17 +58,40 @@ describe('round trips on a standalone server (counted with MONITOR)', () => {
     expect(names(lua).filter((n) => !['hmget', 'hget'].includes(n))).toEqual([]);
   });
 
-  it('loading the last 5 of 200 runs is one EVALSHA that reads exactly those 5 runs', async () => {
+  it('loading the last 5 of 200 runs is one HMGET of the data hash: the header copy, those 5 runs and 4 seqs of slack', async () => {
     const ref = { agentId: 'rt', sessionId: 'long', userId: 'bob' };
     for (let i = 1; i <= 200; i++) await store.appendRun({ ...ref, format: 'plain', items: [`turn-${i}`] });
     await observe();
     const runs = await store.listRuns({ ...ref, limit: 5 });
     expect(runs.map((r) => r.seq)).toEqual([196, 197, 198, 199, 200]);
+    expect(runs.map((r) => r.items[0])).toEqual(['turn-196', 'turn-197', 'turn-198', 'turn-199', 'turn-200']);
     const { sent, lua } = await observe();
-    expect(names(sent)).toEqual(['evalsha']);
-    // Header check, then one HMGET of just those runs (seqs are gapless up to lastSeq).
-    expect(names(lua)).toEqual(['hmget', 'hmget']);
-    expect(lua[1]?.args.slice(1).sort()).toEqual(['s196', 's197', 's198', 's199', 's200']);
+    expect(names(sent)).toEqual(['hmget']);
+    expect(lua).toEqual([]);
+    const [, d] = new KeyLayout(store.prefix).session(ref.agentId, ref.sessionId);
+    expect(sent[0]?.args).toEqual([d, 'h', 's204', 's203', 's202', 's201', 's200', 's199', 's198', 's197', 's196']);
+  });
+
+  it('a store that has not seen the session loads its window with one EVALSHA that reads exactly those runs', async () => {
+    const other = RedisStore.fromConnectionString(inject('redisUrl'), { prefix: store.prefix });
+    try {
+      const otherAddr = await clientAddress(other.client as IORedis);
+      await other.getSession({ agentId: 'warm', sessionId: 'up' }); // connected, scripts known
+      await watch.take();
+      const runs = await other.listRuns({ agentId: 'rt', sessionId: 'long', userId: 'bob', limit: 5 });
+      expect(runs.map((r) => r.seq)).toEqual([196, 197, 198, 199, 200]);
+      const all = await watch.take();
+      expect(names(all.filter((c) => c.source === otherAddr))).toEqual(['evalsha']);
+      // Header check, then one HMGET of just those runs (seqs are gapless up to lastSeq).
+      const lua = all.filter((c) => c.source === 'lua');
+      expect(names(lua)).toEqual(['hmget', 'hmget']);
+      expect(lua[1]?.args.slice(1).sort()).toEqual(['s196', 's197', 's198', 's199', 's200']);
+      // Now it knows the newest seq: the next window load is one HMGET.
+      await other.listRuns({ agentId: 'rt', sessionId: 'long', userId: 'bob', limit: 5 });
+      expect(names((await watch.take()).filter((c) => c.source === otherAddr))).toEqual(['hmget']);
+    } finally {
+      await other.close();
+    }
   });
 
   it('paging further back (beforeSeq) is also one EVALSHA', async () => {
@@ -77,14 +100,15 @@ describe('round trips on a standalone server (counted with MONITOR)', () => {
     expect(names((await observe()).sent)).toEqual(['evalsha']);
   });
 
-  it('readHistory (header and window together) is one EVALSHA reading only the header and those runs', async () => {
+  it('readHistory (header and window together) is one HMGET reading only the header copy and those runs', async () => {
     const res = await store.readHistory({ agentId: 'rt', sessionId: 'long', userId: 'bob', limit: 3 });
     expect(res.session?.lastSeq).toBe(200);
+    expect(res.session?.userId).toBe('bob');
     expect(res.runs.map((r) => r.seq)).toEqual([198, 199, 200]);
     const { sent, lua } = await observe();
-    expect(names(sent)).toEqual(['evalsha']);
-    expect(names(lua)).toEqual(['hmget', 'hmget']);
-    expect(lua[1]?.args.slice(1).sort()).toEqual(['s198', 's199', 's200']);
+    expect(names(sent)).toEqual(['hmget']);
+    expect(lua).toEqual([]);
+    expect(sent[0]?.args.slice(1)).toEqual(['h', 's204', 's203', 's202', 's201', 's200', 's199', 's198']);
   });
 
   it('a window over a gap left by prune reads the seq index, then exactly the runs there', async () => {
@@ -100,9 +124,37 @@ describe('round trips on a standalone server (counted with MONITOR)', () => {
     await observe();
     const runs = await store.listRuns({ ...ref, limit: 3 });
     expect(runs.map((r) => r.seq)).toEqual([3, 4, 6]);
-    const { lua } = await observe();
+    // The HMGET finds s5 missing; the read script then asks the seq index.
+    const { sent, lua } = await observe();
+    expect(names(sent)).toEqual(['hmget', 'evalsha']);
     expect(names(lua)).toEqual(['hmget', 'hmget', 'zrevrangebyscore', 'hmget']);
     expect(lua[3]?.args.slice(1).sort()).toEqual(['s3', 's4', 's6']);
+    // For the next reads of this session the script answers at once: one round trip each.
+    for (let i = 0; i < 8; i++) {
+      expect((await store.listRuns({ ...ref, limit: 3 })).map((r) => r.seq)).toEqual([3, 4, 6]);
+      expect(names((await observe()).sent)).toEqual(['evalsha']);
+    }
+  });
+
+  it('a window read after another instance appended past the slack is still whole (the script answers)', async () => {
+    const ref = { agentId: 'rt', sessionId: 'shared', userId: 'bob' };
+    const other = RedisStore.fromConnectionString(inject('redisUrl'), { prefix: store.prefix });
+    try {
+      await store.appendRun({ ...ref, format: 'plain', items: ['mine'] });
+      for (let i = 2; i <= 7; i++) await other.appendRun({ ...ref, format: 'plain', items: [`theirs-${i}`] });
+      await observe();
+      const runs = await store.listRuns({ ...ref, limit: 3 });
+      expect(runs.map((r) => [r.seq, r.items[0]])).toEqual([[5, 'theirs-5'], [6, 'theirs-6'], [7, 'theirs-7']]);
+      expect(names((await observe()).sent)).toEqual(['hmget', 'evalsha']);
+      // Within the slack, the HMGET alone answers (after the reads that go to the script).
+      for (let i = 0; i < 8; i++) await store.listRuns({ ...ref, limit: 3 });
+      await other.appendRun({ ...ref, format: 'plain', items: ['theirs-8'] });
+      await observe();
+      expect((await store.listRuns({ ...ref, limit: 3 })).map((r) => r.seq)).toEqual([6, 7, 8]);
+      expect(names((await observe()).sent)).toEqual(['hmget']);
+    } finally {
+      await other.close();
+    }
   });
 
   it('an append with expectedLastSeq is still one EVALSHA; a stale one writes nothing', async () => {
@@ -174,8 +226,8 @@ describe('round trips in a cluster (MONITOR on every master)', () => {
     expect(seen.slice(1).map((c) => (c.args[2] ?? '').replace(/^.*\}:/, '')).sort()).toEqual(['all', 's']);
   });
 
-  it('a window load is one EVALSHA', async () => {
+  it('a window load is one HMGET on the session\'s node', async () => {
     await store.listRuns({ agentId: 'rt', sessionId: 's1', userId: 'alice', limit: 10 });
-    expect(names(await observe())).toEqual(['evalsha']);
+    expect(names(await observe())).toEqual(['hmget']);
   });
 });

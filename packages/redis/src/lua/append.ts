@@ -54,8 +54,8 @@ else
   if not json_ok(h[9]) then return {'corrupt', 'state'} end
 end
 
-local function reply(status, indexed, seq, blob)
-  return {status, cjson.encode(h), indexed, seq, blob}
+local function reply(status, indexed, seq, blob, encoded)
+  return {status, encoded or cjson.encode(h), indexed, seq, blob}
 end
 
 local live = h[11] and not (h[6] and tonumber(h[6]) <= NOW)
@@ -114,17 +114,18 @@ if not live then
   if PREVIEW ~= '' then h[14] = string.sub(PREVIEW, 2) args[#args + 1] = 'preview' args[#args + 1] = h[14] end
   if USAGE ~= '' then h[15] = usage_add(false, USAGE) args[#args + 1] = 'usage' args[#args + 1] = h[15] end
   redis.call('HSET', H, unpack(args))
-  redis.call('HSET', D, 's' .. seq, BLOB, 'i' .. RUN_ID, seq)
+  -- The header as written rides along in the data hash (see mirror in prelude.ts).
+  local encoded = cjson.encode(h)
+  redis.call('HSET', D, 's' .. seq, BLOB, 'i' .. RUN_ID, seq, 'h', encoded)
   redis.call('ZADD', Q, seq, seq)
   redis.call('ZADD', C, NOW_ARG, seq)
   if exp then
     local left = string.format('%d', math.max(tonumber(exp) - NOW, 1))
     for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], left) end
   end
-  return reply('created', index_put(true), seq)
+  return reply('created', index_put(true), seq, nil, encoded)
 end
 
-redis.call('HSET', D, 's' .. seq, BLOB, 'i' .. RUN_ID, seq)
 redis.call('ZADD', Q, seq, seq)
 redis.call('ZADD', C, NOW_ARG, seq)
 local had_ttl = h[7]
@@ -150,6 +151,9 @@ local exp = h[7] and string.format('%d', NOW + math.min(tonumber(h[7]), 31536000
 h[6] = exp
 if exp then args[#args + 1] = 'expiresAt' args[#args + 1] = exp end
 redis.call('HSET', H, unpack(args))
+-- The run, its run id and the header as written (see mirror in prelude.ts): one HSET.
+local encoded = cjson.encode(h)
+redis.call('HSET', D, 's' .. seq, BLOB, 'i' .. RUN_ID, seq, 'h', encoded)
 if exp then
   local left = string.format('%d', math.max(tonumber(exp) - NOW, 1))
   for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], left) end
@@ -157,5 +161,5 @@ elseif had_exp then
   redis.call('HDEL', H, 'expiresAt')
   for i = 1, 4 do redis.call('PERSIST', KEYS[i]) end
 end
-return reply('created', index_put(had_ttl), seq)
+return reply('created', index_put(had_ttl), seq, nil, encoded)
 `;

@@ -27,6 +27,11 @@ if exp then
   args[#args + 1] = 'expiresAt' args[#args + 1] = exp
 end
 redis.call('HSET', H, unpack(args))
-if exp then redis.call('PEXPIRE', H, int(math.max(tonumber(exp) - NOW, 1))) end
+mirror(h)
+if exp then
+  local left = int(math.max(tonumber(exp) - NOW, 1))
+  redis.call('PEXPIRE', H, left)
+  redis.call('PEXPIRE', D, left)
+end
 return reply('created', h, index_put_inline(h, true))
 `);

@@ -35,6 +35,7 @@ if FINAL == '1' then
     end
   end
   redis.call('HSET', H, unpack(args))
+  mirror(h)
   at = at + NF
 end
 if at <= #ARGV then

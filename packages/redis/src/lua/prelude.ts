@@ -94,6 +94,12 @@ local function load_header(json)
   return f
 end
 
+-- The header as written, copied into the data hash as one JSON array (field 'h', false for an
+-- absent field): the window read that does not run a script (see the store's read) gets it and
+-- the newest runs with one HMGET of one key. Every script that changes the header hash calls this
+-- with h holding all 16 fields as written.
+local function mirror(h) redis.call('HSET', D, 'h', cjson.encode(h)) end
+
 local function expired(h) return h[6] and tonumber(h[6]) <= NOW end
 
 -- What a call may see: absent, expired and other users' sessions look the same ('' names no user).
@@ -133,6 +139,7 @@ local function mark_write(h, extra, keep_time)
   for i = 1, #(extra or {}) do args[#args + 1] = extra[i] end
   redis.call('HSET', H, unpack(args))
   if not exp and had then redis.call('HDEL', H, 'expiresAt') end
+  mirror(h)
   key_ttl(exp, had)
 end
 

@@ -75,9 +75,13 @@ local h, bad = load_header(true)
 if bad then return {'corrupt', bad} end
 if not visible(h) then return {'absent'} end
 local exp = expiry_for(h[7])
-if exp then redis.call('HSET', H, 'expiresAt', exp) end
-key_ttl(exp, h[6])
+local had = h[6]
 h[6] = exp
+if exp then
+  redis.call('HSET', H, 'expiresAt', exp)
+  mirror(h)
+end
+key_ttl(exp, had)
 local out = reply('okp', h, index_put_inline(h, h[7]))
 if LIMIT > 0 then
   -- Seqs are gapless up to lastSeq unless prune removed runs: read the newest ones by their

@@ -50,7 +50,14 @@ if as_arg(h[13]) ~= ARGV[4] or as_arg(h[14]) ~= ARGV[5] then return {'changed'} 
 -- Checked: only writes from here on.
 for i, field in ipairs({'title', 'preview'}) do
   local v = ARGV[5 + i]
-  if v == '' then redis.call('HDEL', H, field) else redis.call('HSET', H, field, string.sub(v, 2)) end
+  if v == '' then
+    redis.call('HDEL', H, field)
+    h[12 + i] = false
+  else
+    h[12 + i] = string.sub(v, 2)
+    redis.call('HSET', H, field, h[12 + i])
+  end
 end
+mirror(h)
 return {'ok'}
 `);
