@@ -215,11 +215,22 @@ describe.each(targets)('redis edges ($name)', ({ name, raw: makeRaw }) => {
     it('a malformed header fails only that session\'s calls, naming it; the listing and other sessions go on', async () => {
       const agentId = `local-${fresh()}`;
       for (const s of ['a', 'bad', 'c']) await store.appendRun({ agentId, sessionId: s, userId: 'u', format: 'plain', items: [s] });
-      await raw.hset(keys.session(agentId, 'bad')[0], 'metadata', 'not json');
+      // The header is stored twice: the header hash, and the copy in the data hash (field 'h')
+      // that window loads read with the runs. Damage both, as a bad writer would.
+      const [h, d] = keys.session(agentId, 'bad');
+      await raw.hset(h, 'metadata', 'not json');
+      const copy = JSON.parse((await raw.hget(d, 'h')) as string) as unknown[];
+      copy[7] = 'not json';
+      await raw.hset(d, 'h', JSON.stringify(copy));
       tally.faults++;
       const err = await rejectsCode(store.getSession({ agentId, sessionId: 'bad' }), 'internal');
       expect(err.message).toMatch(/session 'bad' of agent 'local-.*'.*metadata/);
-      await rejectsCode(store.readHistory({ agentId, sessionId: 'bad', limit: 5 }), 'internal');
+      const read = await rejectsCode(store.readHistory({ agentId, sessionId: 'bad', limit: 5 }), 'internal');
+      expect(read.message).toMatch(/session 'bad' of agent 'local-.*'.*metadata/);
+      await rejectsCode(store.listRuns({ agentId, sessionId: 'bad', limit: 5 }), 'internal');
+      await rejectsCode(store.appendRun({ agentId, sessionId: 'bad', userId: 'u', format: 'plain', items: ['more'] }), 'internal');
+      // A copy that is not JSON at all is reported the same way.
+      await raw.hset(d, 'h', '[not json');
       await rejectsCode(store.listRuns({ agentId, sessionId: 'bad', limit: 5 }), 'internal');
       for (const userId of [undefined, 'u']) {
         const page = await store.listSessions({ agentId, userId });
