@@ -162,13 +162,15 @@ export function decodeRun(seq: number, blob: string | null | undefined, ref: Ref
   if (!Array.isArray(list) || list.length < 2 || typeof meta !== 'object' || meta === null || typeof meta.createdAt !== 'number') {
     throw corrupt(ref, 'run', seq);
   }
+  // The parsed array becomes the items once its first element is taken off (no copy).
+  list.shift();
   return {
     runId: blob.slice(0, nl),
     seq,
     createdAt: meta.createdAt,
     status: meta.status,
     format: meta.format,
-    items: list.slice(1) as JsonValue[],
+    items: list as JsonValue[],
     usage: meta.usage ?? null,
     metadata: meta.metadata ?? null,
   };

@@ -45,11 +45,19 @@ export function guarded<T>(op: string, fn: () => Promise<T>, o: GuardOptions): P
   });
 }
 
-/** Setup (when pending), then the call. */
-async function started<T>(fn: () => Promise<T>, o: GuardOptions): Promise<T> {
-  const pending = o.ready?.();
-  if (pending) await pending;
-  return fn();
+/**
+ * Setup (when pending), then the call; a synchronous throw comes out as a rejection. Not an
+ * async function: one returning the call's promise would add a promise and two microtask
+ * turns to every store call.
+ */
+function started<T>(fn: () => Promise<T>, o: GuardOptions): Promise<T> {
+  try {
+    const pending = o.ready?.();
+    if (pending) return pending.then(() => fn());
+    return fn();
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /** A failure as an AgentSessionsError: ours as it is, anything else classified. */

@@ -17,6 +17,48 @@ export function repairItems<Item>(items: readonly Item[], codec: ItemCodec<Item>
  * `items[i]`): the items kept, and their infos.
  */
 export function repairWithInfos<Item>(items: readonly Item[], infos: readonly ItemInfo[]): { items: Item[]; infos: ItemInfo[] } {
+  if (keepsAll(infos)) return { items: items.slice(), infos: infos.slice() };
+  return repairSlow(items, infos);
+}
+
+/** Longest slice `keepsAll` checks; a longer one takes the general path (its scans are linear). */
+const QUICK_MAX = 256;
+
+/**
+ * True when repair would keep every item: each result answers the one open call of its id made
+ * before it, every call is answered, no id is used twice, and no reasoning item comes last.
+ * What a window usually is, checked in one pass without maps; anything else (including every
+ * case this is unsure of) goes to the general path, which decides.
+ */
+function keepsAll(infos: readonly ItemInfo[]): boolean {
+  const n = infos.length;
+  if (n > QUICK_MAX) return false;
+  const open: string[] = [];
+  const used: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const info = infos[i] as ItemInfo;
+    // The result before the calls: an item answering a call of its own is not kept.
+    const r = info.resultFor;
+    if (r !== undefined) {
+      const at = open.indexOf(r);
+      if (at < 0) return false;
+      open.splice(at, 1);
+    }
+    const ids = info.callIds;
+    if (ids !== undefined) {
+      for (const id of ids) {
+        if (used.includes(id)) return false;
+        used.push(id);
+        open.push(id);
+      }
+    }
+    if (info.reasoning && i === n - 1) return false;
+  }
+  return open.length === 0;
+}
+
+/** The general repair (exported for the test that checks the one-pass check against it). */
+export function repairSlow<Item>(items: readonly Item[], infos: readonly ItemInfo[]): { items: Item[]; infos: ItemInfo[] } {
   const n = items.length;
   const keep = new Array<boolean>(n).fill(true);
 
