@@ -19,9 +19,14 @@ export function assertId(value: unknown, what: string, source?: string): asserts
   if (value.length > MAX_ID_LENGTH) {
     throw invalidInput(`${what} is ${value.length} characters long; the limit is ${MAX_ID_LENGTH}`, source);
   }
+  // One scan for the common case: no control character and no surrogate at all.
+  if (!ID_SUSPECT.test(value)) return;
   if (CONTROL.test(value)) throw invalidInput(`${what} contains a control character`, source);
   if (LONE_SURROGATE.test(value)) throw invalidInput(`${what} contains a lone surrogate`, source);
 }
+
+// Any control character or surrogate: an id without one needs no closer look.
+const ID_SUSPECT = /[\u0000-\u001f\u007f-\u009f\ud800-\udfff]/;
 
 export function assertOptionalId(value: unknown, what: string, source?: string): asserts value is string | undefined {
   if (value === undefined) return;

@@ -47,8 +47,9 @@ export async function retryContention<T>(
   ctx: RetryContext,
   options: ContentionOptions = {},
 ): Promise<T> {
-  const o = { ...DEFAULT_CONTENTION, ...stripUndefined(options) };
   const started = Date.now();
+  // Resolved after the first lost race only: the uncontended path allocates nothing for them.
+  let o: Required<ContentionOptions> | undefined;
   let lastErr: unknown;
   for (let n = 1; ; n++) {
     try {
@@ -61,6 +62,7 @@ export async function retryContention<T>(
       lastErr = err;
       ctx.onLostRace?.(n, err);
     }
+    o ??= resolveContention(options);
     const elapsed = Date.now() - started;
     if (n >= o.attempts || elapsed >= o.budgetMs) {
       throw new AgentSessionsError(
@@ -74,6 +76,12 @@ export async function retryContention<T>(
   }
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** The options with DEFAULT_CONTENTION for each one not given (undefined: not given). */
+function resolveContention(options: ContentionOptions): Required<ContentionOptions> {
+  return {
+    attempts: options.attempts ?? DEFAULT_CONTENTION.attempts,
+    budgetMs: options.budgetMs ?? DEFAULT_CONTENTION.budgetMs,
+    baseDelayMs: options.baseDelayMs ?? DEFAULT_CONTENTION.baseDelayMs,
+    maxDelayMs: options.maxDelayMs ?? DEFAULT_CONTENTION.maxDelayMs,
+  };
 }
