@@ -252,7 +252,11 @@ export class RedisStore extends SessionStore {
       if (fast) reply = fast;
       else {
         reply = await this.db.session(SCRIPTS.read, input, [String(limit), ttlArg(beforeSeq)], false, entry);
-        if (reply[0] === 'absent') return null;
+        if (reply[0] === 'absent') {
+          // Gone (deleted, evicted, expired) or never there: no HMGET first next time.
+          entry.lastSeq = undefined;
+          return null;
+        }
         reply = unpackHeader(reply, input);
       }
     }

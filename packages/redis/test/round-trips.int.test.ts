@@ -157,6 +157,27 @@ describe('round trips on a standalone server (counted with MONITOR)', () => {
     }
   });
 
+  it('a session another instance deleted: the HMGET finds no header copy, the script says absent, and later loads are the script alone', async () => {
+    const ref = { agentId: 'rt', sessionId: 'gone', userId: 'bob' };
+    const other = RedisStore.fromConnectionString(inject('redisUrl'), { prefix: store.prefix });
+    try {
+      await store.appendRun({ ...ref, format: 'plain', items: ['x'] });
+      await other.deleteSession(ref);
+      await observe();
+      expect(await store.listRuns({ ...ref, limit: 3 })).toEqual([]);
+      expect(names((await observe()).sent)).toEqual(['hmget', 'evalsha']);
+      expect((await store.readHistory({ ...ref, limit: 3 })).session).toBeNull();
+      expect(names((await observe()).sent)).toEqual(['evalsha']);
+      // Appended again: known again, one HMGET.
+      await store.appendRun({ ...ref, format: 'plain', items: ['y'] });
+      await observe();
+      expect((await store.listRuns({ ...ref, limit: 3 })).map((r) => r.items)).toEqual([['y']]);
+      expect(names((await observe()).sent)).toEqual(['hmget']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('an append with expectedLastSeq is still one EVALSHA; a stale one writes nothing', async () => {
     const ref = { agentId: 'rt', sessionId: 'long', userId: 'bob', format: 'plain' };
     await store.appendRun({ ...ref, items: ['next'], expectedLastSeq: 200 });
