@@ -147,6 +147,15 @@ describe('key layout and TTLs (standalone)', () => {
       expect((await keysUnder(raw, keyPrefix)).length).toBe(7);
       expect(await raw.exists(`${keyPrefix}as:{u.${encodeId('u')}}:s`)).toBe(1);
       expect((await kp.listSessions({ agentId: 'kp', userId: 'u' })).sessions.map((x) => x.sessionId)).toEqual(['s']);
+      // The window load without a script names the prefixed data hash too: one HMGET, whole window.
+      const sent: string[] = [];
+      const send = prefixed.sendCommand.bind(prefixed);
+      prefixed.sendCommand = ((cmd: { name: string }, ...rest: unknown[]) => {
+        sent.push(cmd.name);
+        return (send as (...a: unknown[]) => unknown)(cmd, ...rest);
+      }) as typeof prefixed.sendCommand;
+      expect((await kp.listRuns({ ...ref, limit: 5 })).map((r) => r.items)).toEqual([['old'], ['new']]);
+      expect(sent).toEqual(['hmget']);
       expect(await kp.prune({ runsOlderThan: 100 })).toEqual({ sessions: 0, runs: 1 });
       expect((await kp.listRuns({ ...ref, limit: 5 })).map((r) => r.items)).toEqual([['new']]);
     } finally {
