@@ -28,10 +28,6 @@ if exp then
 end
 redis.call('HSET', H, unpack(args))
 mirror(h)
-if exp then
-  local left = int(math.max(tonumber(exp) - NOW, 1))
-  redis.call('PEXPIRE', H, left)
-  redis.call('PEXPIRE', D, left)
-end
+key_ttl(exp, false)
 return reply('created', h, index_put_inline(h, true))
 `);
