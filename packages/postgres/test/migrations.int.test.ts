@@ -106,6 +106,47 @@ describe('migrations', () => {
     await v1.close();
   });
 
+  it('version 5 makes the per-user and metadata indexes partial, adds statistics for the metadata filter, and listings stay exact', async () => {
+    const schema = fresh('v5');
+    expect(await migrate(pool, { schema, targetVersion: 4 })).toEqual({ from: 0, to: 4 });
+    const v4 = new PostgresStore({ client: pool, schema, migrate: false });
+    await v4.createSession({ agentId: 'a', sessionId: 'plain' });
+    await v4.createSession({ agentId: 'a', sessionId: 'owned', userId: 'u1' });
+    await v4.createSession({ agentId: 'a', sessionId: 'tagged', metadata: { project: 'p1' } });
+    await v4.createSession({ agentId: 'a', sessionId: 'both', userId: 'u1', metadata: { project: 'p1' } });
+    await v4.close();
+
+    const store = new PostgresStore({ client: pool, schema });
+    await store.appendRun({ agentId: 'a', sessionId: 'plain', format: 'plain', items: ['after the upgrade'] });
+    expect(await versions(schema)).toEqual(ALL_VERSIONS);
+    const defs = async () => {
+      const { rows } = await pool.query<{ indexname: string; indexdef: string }>('SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1', [schema]);
+      return new Map(rows.map((r) => [r.indexname, r.indexdef]));
+    };
+    const d = await defs();
+    expect(d.get('agent_sessions_sessions_agent_user_updated')).toMatch(/WHERE \(user_id IS NOT NULL\)$/);
+    expect(d.get('agent_sessions_sessions_metadata')).toMatch(/WHERE \(\(metadata\)::text <> '\{\}'::text\)$/);
+    const stats = await pool.query('SELECT 1 FROM pg_statistic_ext e JOIN pg_namespace n ON n.oid = e.stxnamespace WHERE n.nspname = $1 AND e.stxname = $2', [
+      schema,
+      'agent_sessions_sessions_metadata',
+    ]);
+    expect(stats.rowCount).toBe(1);
+
+    const ids = async (input: Parameters<PostgresStore['listSessions']>[0]) => (await store.listSessions(input)).sessions.map((x) => x.sessionId).sort();
+    expect(await ids({ agentId: 'a', userId: 'u1' })).toEqual(['both', 'owned']);
+    expect(await ids({ agentId: 'a', metadata: { project: 'p1' } })).toEqual(['both', 'tagged']);
+    // An empty filter is no filter: sessions with empty metadata are listed too.
+    expect(await ids({ agentId: 'a', metadata: {} })).toEqual(['both', 'owned', 'plain', 'tagged']);
+    // Metadata set later, then emptied again, moves the session in and out of the filter's result.
+    const version = async () => (await store.getSession({ agentId: 'a', sessionId: 'plain' }))!.version;
+    await store.updateSession({ agentId: 'a', sessionId: 'plain', expectedVersion: await version(), metadata: { project: 'p1' } });
+    expect(await ids({ agentId: 'a', metadata: { project: 'p1' } })).toEqual(['both', 'plain', 'tagged']);
+    await store.updateSession({ agentId: 'a', sessionId: 'plain', expectedVersion: await version(), metadata: {} });
+    expect(await ids({ agentId: 'a', metadata: { project: 'p1' } })).toEqual(['both', 'tagged']);
+    expect(await ids({ agentId: 'a', metadata: {} })).toEqual(['both', 'owned', 'plain', 'tagged']);
+    await store.close();
+  });
+
   it('instances starting together migrate once, under the advisory lock', async () => {
     const schema = fresh('race');
     // Separate pools: separate connections, as separate processes would have.

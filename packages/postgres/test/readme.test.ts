@@ -15,6 +15,7 @@ describe('README', () => {
     const names = {
       sessions: 'agent_sessions_sessions',
       runs: 'agent_sessions_runs',
+      qschema: 'public',
       local: (suffix: string) => `agent_sessions_${suffix}`,
     } as unknown as Parameters<(typeof MIGRATIONS)[number]['sql']>[0];
     const expected = MIGRATIONS.map((m) => `-- v${m.version}: ${m.name}\n${m.sql(names).trim()}`).join('\n');
