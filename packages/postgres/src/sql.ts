@@ -516,11 +516,10 @@ SELECT (SELECT count(*) FROM dead) AS sessions, (SELECT count(*) FROM dead_runs)
       let n = 2;
       if (user) where.push(`s.user_id = $${++n}::text`);
       // Equality on each key, as jsonb containment of an object of scalars (a scalar never
-      // matches an array or object holding it below the top level); the GIN index of schema
-      // version 4 is on this very expression.
-      // The text test is implied by any filter (core turns an empty one into none) and
-      // is the predicate of the partial GIN index of schema version 5, which the planner uses
-      // only when the query states it.
+      // matches an array or object holding it below the top level); the GIN index is on this
+      // very expression. The text test is implied by any filter (core turns an empty one into
+      // none) and is that index's predicate since schema version 5: the planner uses a partial
+      // index only when the query states its predicate.
       if (metadata) where.push(`s.metadata::jsonb @> $${++n}::text::jsonb AND s.metadata::text <> '{}'`);
       if (after) where.push(`s.updated_at >= $${++n}::bigint`);
       if (before) where.push(`s.updated_at < $${++n}::bigint`);
