@@ -11,7 +11,7 @@ const pnpm = ensurePnpm();
 installAndBuild(pnpm);
 ensureServices();
 
-log('running the benchmark (about 6 to 7 minutes on 2 cores; progress below, the table at the end)');
+log('running the benchmark (about 11 to 15 minutes on 2 cores; progress below, the table at the end)');
 run('node', ['--import', 'tsx', join('bench', 'src', 'main.ts'), ...process.argv.slice(2)], {
   // bench/tsconfig.json has no path mapping: @agent-sessions/* resolve to the built packages.
   env: { TSX_TSCONFIG_PATH: join(root, 'bench', 'tsconfig.json') },

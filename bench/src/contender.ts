@@ -49,6 +49,17 @@ export interface ContenderFactory {
   create(url: string | undefined): Promise<Contender>;
 }
 
+/** A contender of `backend`: for `postgres-fsync`, the Postgres one renamed (same code, the other server). */
+export async function createFor(f: ContenderFactory, backend: Backend, url: string | undefined): Promise<Contender> {
+  const c = await f.create(url);
+  if (backend === f.backend) return c;
+  return Object.assign(c, {
+    id: c.id.replace(/^postgres/, backend),
+    label: `${c.label}, fsync on`,
+    backend,
+  });
+}
+
 /** A contender that could not run here, with the actual error. */
 export interface NotMeasured {
   id: string;

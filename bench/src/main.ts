@@ -4,12 +4,13 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FULL, SMOKE, type BenchConfig } from './config.js';
-import { BACKENDS, errorText, factoryBackend, type Backend, type Contender, type ContenderFactory } from './contender.js';
+import { BACKENDS, createFor, errorText, factoryBackend, type Backend, type Contender, type ContenderFactory } from './contender.js';
 import { serverCpuProbe, type CpuProbe } from './cpu.js';
 import { FLOORS } from './floors.js';
 import type { MemoryInput } from './memory-main.js';
+import type { ThroughputInput, ThroughputOutput } from './throughput-main.js';
 import { closePglite } from './pglite.js';
-import { measureInterleaved, measureOneSession, measureThroughputPairs, measureTurns, populate, sessionKey } from './measure.js';
+import { measureInterleaved, measureTurns, populate, sessionKey } from './measure.js';
 import { describeEnvironment } from './environment.js';
 import { measureOverhead, OVERHEAD_BACKENDS, type OverheadBackend } from './operating-cost.js';
 import { OURS } from './ours.js';
@@ -47,17 +48,6 @@ function urlFor(servers: Servers, backend: Backend): string | undefined {
 }
 
 const byBackend = (list: ContenderFactory[], b: Backend) => list.filter((f) => f.backend === factoryBackend(b));
-
-/** A contender of `backend`: for `postgres-fsync`, the Postgres one renamed (same code, the other server). */
-async function createFor(f: ContenderFactory, backend: Backend, url: string | undefined): Promise<Contender> {
-  const c = await f.create(url);
-  if (backend === f.backend) return c;
-  return Object.assign(c, {
-    id: c.id.replace(/^postgres/, backend),
-    label: `${c.label}, fsync on`,
-    backend,
-  });
-}
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -247,24 +237,34 @@ async function main(): Promise<void> {
       }
     }
 
-    // ---- 3. throughput: many sessions in parallel against one server, store and floor alternating; then many writers on one session ----
+    // ---- 3. throughput: many sessions in parallel against one server, store and floor alternating; then many writers on one session (own process per backend) ----
     for (const backend of config.backends) {
       if (failed.has(backend)) continue;
       const { ours, floor } = live.get(backend)!;
-      const { concurrency, seconds, warmupSeconds, segments, oneSessionSeconds } = config.throughput;
-      const length = backend === 'mongodb' && isFerret ? config.ferretdb.throughputLength : config.throughput.length;
-      for (const c of [ours, ...(floor ? [floor] : [])]) await populate(c, `${prefix}t`, length, concurrency);
-      const probe = probes.get(backend);
-      const pairs = await measureThroughputPairs(ours, floor, `${prefix}t`, length, concurrency, seconds, warmupSeconds, segments, probe);
-      results.throughput.push(...pairs.results);
-      if (pairs.ratio) results.throughputRatios.push({ backend, ours: ours.id, floor: floor!.id, ratio: pairs.ratio });
-      for (const r of pairs.results) {
+      const url = urlFor(servers, backend);
+      let out: ThroughputOutput;
+      try {
+        out = await runThroughputSection({
+          backend,
+          url,
+          // The server's CPU is measured in the child when the parent found the server's process here.
+          port: probes.get(backend) && url ? hostPort(url, DEFAULT_PORTS[backend]!).port : undefined,
+          prefix: `${prefix}${backend.replace(/[^a-z]/g, '')}`,
+          ...config.throughput,
+          length: backend === 'mongodb' && isFerret ? config.ferretdb.throughputLength : config.throughput.length,
+        });
+      } catch (err) {
+        notMeasured(ours, err, `${backend}, throughput section`);
+        continue;
+      }
+      const one = out.results.find((r) => r.mode === 'one-session')!;
+      const pairs = out.results.filter((r) => r.mode === 'sessions');
+      results.throughput.push(...pairs, one);
+      if (out.ratio) results.throughputRatios.push({ backend, ours: ours.id, floor: floor!.id, ratio: out.ratio });
+      for (const r of pairs) {
         log(`throughput ${r.id.padEnd(32)} ${r.turnsPerSecond.toFixed(0)} turns/s  p99 ${r.ms.p99.toFixed(2)} ms  cpu/turn node ${r.cpu.nodeUs.toFixed(0)} us, server ${r.cpu.serverUs?.toFixed(0) ?? '-'} us${r.errors ? `  ${r.errors} errors: ${r.firstError}` : ''}`);
       }
-      if (pairs.ratio) log(`throughput ${ours.id} / ${floor!.id}: median pair ratio ${pairs.ratio.median.toFixed(2)}x (min ${pairs.ratio.min.toFixed(2)}, max ${pairs.ratio.max.toFixed(2)})`);
-      await populate(ours, `${prefix}o`, length, 1);
-      const one = await measureOneSession(ours, `${prefix}o`, length, concurrency, oneSessionSeconds, warmupSeconds, probe);
-      results.throughput.push(one);
+      if (out.ratio) log(`throughput ${ours.id} / ${floor!.id}: median pair ratio ${out.ratio.median.toFixed(2)}x (min ${out.ratio.min.toFixed(2)}, max ${out.ratio.max.toFixed(2)})`);
       log(`one session ${one.id.padEnd(31)} ${one.turnsPerSecond.toFixed(0)} turns/s  p99 ${one.ms.p99.toFixed(2)} ms${one.errors ? `  ${one.errors} errors: ${one.firstError}` : ''}`);
     }
 
@@ -305,6 +305,18 @@ async function main(): Promise<void> {
   if (config.name === 'full' && !args.out && !args.only) writeReadmeTable(join(import.meta.dirname, '..', 'README.md'), report.whereTimeGoes);
   process.stdout.write(`${report.text}\n`);
   log(`wrote ${join(outDir, 'latest.json')}, latest.svg and latest.md in ${results.durationSeconds} s`);
+}
+
+/** Runs throughput-main.ts for one backend in a child process (a fresh heap, see there); its stderr is ours. */
+async function runThroughputSection(input: ThroughputInput): Promise<ThroughputOutput> {
+  const child = spawn(process.execPath, [...process.execArgv, join(import.meta.dirname, 'throughput-main.ts'), JSON.stringify(input)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  if (code !== 0) throw new Error(`the throughput section of ${input.backend} failed (exit ${code})`);
+  return JSON.parse(out) as ThroughputOutput;
 }
 
 /** Runs memory-main.ts in a child process with the GC flags it needs; its stderr is ours. */

@@ -380,7 +380,7 @@ function throughputTable(r: BenchResults, d: ReturnType<typeof derive>) {
   }
   const c = r.config.throughput;
   return {
-    title: `Throughput: ${c.concurrency} sessions turned in parallel against one server, store and floor alternating in ${c.segments} segment pairs (${fmtN(c.seconds / c.segments)} s each after ${c.warmupSeconds} s of warm-up); then ${c.concurrency} writers on one session for ${c.oneSessionSeconds} s`,
+    title: `Throughput: ${c.concurrency} sessions turned in parallel against one server, store and floor alternating in ${c.segments} segment pairs (${fmtN(c.seconds / c.segments)} s each after ${c.warmupSeconds} s of warm-up), in a fresh process per store; then ${c.concurrency} writers on one session for ${c.oneSessionSeconds} s`,
     head: ['who', 'session runs', 'turns/s', 'vs floor (median pair, min-max)', 'median ms', 'p99 ms', 'Node CPU/turn', 'server CPU/turn', 'failed turns'],
     rows,
   };
@@ -459,7 +459,7 @@ function readmePerformance(r: BenchResults, d: ReturnType<typeof derive>, wtg: R
     '',
     markdownTable(wtg.head, wtg.rows),
     '',
-    `Throughput, ${c.concurrency} sessions in parallel on one server (store and floor alternating, ${c.segments} pairs of ${fmtN(c.seconds / c.segments)} s), and ${c.concurrency} writers on one session:`,
+    `Throughput, ${c.concurrency} sessions in parallel on one server (store and floor alternating, ${c.segments} pairs of ${fmtN(c.seconds / c.segments)} s, in a fresh process per store), and ${c.concurrency} writers on one session:`,
     '',
     markdownTable(['store', 'turns/s', 'floor turns/s', 'vs floor', `${c.concurrency} writers, one session`, 'Node CPU/turn', 'server CPU/turn'], tRows),
     '',
