@@ -73,7 +73,7 @@ export const FULL: BenchConfig = {
   rounds: 5,
   blockRounds: 30,
   roundTrips: { length: 1000, warmup: 5, turns: 30, peerTurns: 5 },
-  // 10 pairs, not 5: pair ratios of the floor against itself spread from 0.69 to 1.24 on a shared
+  // 10 pairs, not 5: pair ratios of one build against itself spread from 0.69 to 1.24 on a shared
   // 2-core machine, and the median of 5 such pairs moved by more than the targets' margins.
   throughput: { concurrency: 64, length: 100, seconds: 10, warmupSeconds: 0.5, segments: 10, oneSessionSeconds: 3 },
   memory: { bigRuns: 100_000, smallRuns: 10, samples: 15 },

@@ -49,6 +49,9 @@ export interface ContenderFactory {
   create(url: string | undefined): Promise<Contender>;
 }
 
+/** The factories of `list` that serve `b` (see factoryBackend). */
+export const byBackend = (list: ContenderFactory[], b: Backend): ContenderFactory[] => list.filter((f) => f.backend === factoryBackend(b));
+
 /** A contender of `backend`: for `postgres-fsync`, the Postgres one renamed (same code, the other server). */
 export async function createFor(f: ContenderFactory, backend: Backend, url: string | undefined): Promise<Contender> {
   const c = await f.create(url);

@@ -4,7 +4,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FULL, SMOKE, type BenchConfig } from './config.js';
-import { BACKENDS, createFor, errorText, factoryBackend, type Backend, type Contender, type ContenderFactory } from './contender.js';
+import { BACKENDS, byBackend, createFor, errorText, factoryBackend, type Backend, type Contender } from './contender.js';
 import { serverCpuProbe, type CpuProbe } from './cpu.js';
 import { FLOORS } from './floors.js';
 import type { MemoryInput } from './memory-main.js';
@@ -46,8 +46,6 @@ const DEFAULT_PORTS: Partial<Record<Backend, number>> = { postgres: 5432, 'postg
 function urlFor(servers: Servers, backend: Backend): string | undefined {
   return backend === 'postgres' || backend === 'postgres-fsync' || backend === 'redis' || backend === 'mongodb' ? servers[backend] : undefined;
 }
-
-const byBackend = (list: ContenderFactory[], b: Backend) => list.filter((f) => f.backend === factoryBackend(b));
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -307,31 +305,25 @@ async function main(): Promise<void> {
   log(`wrote ${join(outDir, 'latest.json')}, latest.svg and latest.md in ${results.durationSeconds} s`);
 }
 
-/** Runs throughput-main.ts for one backend in a child process (a fresh heap, see there); its stderr is ours. */
-async function runThroughputSection(input: ThroughputInput): Promise<ThroughputOutput> {
-  const child = spawn(process.execPath, [...process.execArgv, join(import.meta.dirname, 'throughput-main.ts'), JSON.stringify(input)], {
+/** Runs a section's script in a child process (`flags` before it, the input as one JSON argument) and parses its stdout; its stderr is ours. */
+async function runChild<T>(script: string, flags: string[], input: unknown, what: string): Promise<T> {
+  const child = spawn(process.execPath, [...process.execArgv, ...flags, join(import.meta.dirname, script), JSON.stringify(input)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   const code = await new Promise<number | null>((r) => child.on('close', r));
-  if (code !== 0) throw new Error(`the throughput section of ${input.backend} failed (exit ${code})`);
-  return JSON.parse(out) as ThroughputOutput;
+  if (code !== 0) throw new Error(`${what} failed (exit ${code})`);
+  return JSON.parse(out) as T;
 }
 
-/** Runs memory-main.ts in a child process with the GC flags it needs; its stderr is ours. */
-async function runMemorySection(input: MemoryInput): Promise<MemoryResult[]> {
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, '--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64', join(import.meta.dirname, 'memory-main.ts'), JSON.stringify(input)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  const code = await new Promise<number | null>((r) => child.on('close', r));
-  if (code !== 0) throw new Error(`the memory section failed (exit ${code})`);
-  return JSON.parse(out) as MemoryResult[];
-}
+/** throughput-main.ts for one backend: a fresh heap (see there). */
+const runThroughputSection = (input: ThroughputInput) =>
+  runChild<ThroughputOutput>('throughput-main.ts', [], input, `the throughput section of ${input.backend}`);
+
+/** memory-main.ts, with the GC flags it needs. */
+const runMemorySection = (input: MemoryInput) =>
+  runChild<MemoryResult[]>('memory-main.ts', ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64'], input, 'the memory section');
 
 main().then(
   () => process.exit(0),

@@ -1,4 +1,4 @@
-import { createFor, factoryBackend, type Backend, type Contender, type ContenderFactory } from './contender.js';
+import { byBackend, createFor, type Backend, type Contender } from './contender.js';
 import { serverCpuProbe } from './cpu.js';
 import { FLOORS } from './floors.js';
 import { measureOneSession, measureThroughputPairs, populate, type ThroughputResult } from './measure.js';
@@ -34,8 +34,6 @@ export interface ThroughputOutput {
   results: ThroughputResult[];
   ratio: Spread | null;
 }
-
-const byBackend = (list: ContenderFactory[], b: Backend) => list.filter((f) => f.backend === factoryBackend(b));
 
 async function main(): Promise<void> {
   const input = JSON.parse(process.argv[2] ?? '{}') as ThroughputInput;
